@@ -1,0 +1,130 @@
+"""The gateway: authenticates, authorises, validates and translates (DESIGN rule 5)."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+from flask import current_app, g, request
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from flask_openapi3 import Info, OpenAPI
+from prometheus_client import Counter, Histogram
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+
+from gateway import problems
+from gateway.auth import Unauthenticated, check_access
+from gateway.rpc import RpcPool, ServiceUnavailable
+from services.common.errors import DomainError
+from services.common.logging import bind_request, clear_contextvars, configure, get_logger
+from services.common.runtime import make_engine
+from services.common.settings import Settings, get_settings, nameko_config
+
+log = get_logger(__name__)
+
+HTTP_REQUESTS = Counter("dps_http_requests_total", "HTTP requests",
+                        ["method", "route", "status"])
+HTTP_LATENCY = Histogram("dps_http_request_seconds", "HTTP request latency",
+                         ["method", "route"])
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+
+limiter = Limiter(key_func=get_remote_address, storage_uri="memory://",
+                  headers_enabled=True)
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None,
+               rpc_pool: RpcPool | None = None) -> OpenAPI:
+    settings = settings or get_settings()
+    configure("gateway", settings.log_level)
+    app = OpenAPI(
+        __name__,
+        info=Info(title="DPS platform gateway", version="1.0.0",
+                  description="Dynamic Purchasing System for children's placements. "
+                              "See API.md; rules cite RULES.md §."),
+        security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
+        validation_error_status=422,
+        validation_error_callback=problems.from_validation,
+        doc_ui=False,
+    )
+    app.config["JSON_SORT_KEYS"] = False
+    app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
+    app.extensions["dps.settings"] = settings
+    app.extensions["dps.engine"] = engine or make_engine(settings.database_url, pool_size=10)
+    app.extensions["dps.rpc"] = rpc_pool or RpcPool(settings, nameko_config(settings))
+    limiter.init_app(app)
+
+    @app.before_request
+    def _before():
+        g.started = time.monotonic()
+        rid = request.headers.get("X-Request-ID", "")
+        g.request_id = rid if REQUEST_ID.match(rid) else str(uuid.uuid4())
+        bind_request(g.request_id)
+        view = app.view_functions.get(request.endpoint) if request.endpoint else None
+        if view is not None and request.path.startswith("/api/"):
+            check_access(app.extensions["dps.engine"], view)
+            if (request.method in ("POST", "PUT", "PATCH") and request.get_data()
+                    and request.get_json(silent=True) is None):
+                return problems.problem(400, "the body is not valid JSON")
+        return None
+
+    @app.after_request
+    def _after(response):
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        HTTP_REQUESTS.labels(request.method, route, response.status_code).inc()
+        HTTP_LATENCY.labels(request.method, route).observe(
+            time.monotonic() - g.get("started", time.monotonic()))
+        log.info("request", method=request.method, path=request.path,
+                 status=response.status_code)
+        return response
+
+    @app.teardown_request
+    def _teardown(_exc):
+        clear_contextvars()
+
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        return problems.from_domain(exc)
+
+    @app.errorhandler(Unauthenticated)
+    def _unauth(exc):
+        response = problems.problem(401, str(exc))
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.errorhandler(ServiceUnavailable)
+    def _unavailable(exc: ServiceUnavailable):
+        log.warning("service unavailable", service=exc.service, error=str(exc))
+        return problems.problem(503, str(exc), service=exc.service)
+
+    @app.errorhandler(RateLimitExceeded)
+    def _limited(exc):
+        return problems.problem(429, f"rate limit exceeded: {exc.description}")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        return problems.problem(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def _crash(exc):
+        log.exception("unhandled error")
+        return problems.problem(500, "internal error; quote the X-Request-ID to support")
+
+    from gateway.routes import register_all
+
+    register_all(app)
+    return app
+
+
+def call(service: str, method: str, *args, timeout: float | None = None, **kwargs):
+    """Call a service by RPC on behalf of the current request (principal, request id)."""
+    principal = g.get("principal")
+    context = {"request_id": g.get("request_id")}
+    if principal is not None:
+        import json
+
+        context["principal"] = json.dumps(principal.as_context())
+    return current_app.extensions["dps.rpc"].call(service, method, *args, context=context,
+                                                  timeout=timeout, **kwargs)

@@ -1,0 +1,4 @@
+from gateway.store import metadata
+from services.common.migrations import run
+
+run(metadata)

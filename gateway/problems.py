@@ -1,0 +1,40 @@
+"""problem+json (RFC 9457) responses and the mapping from errors to statuses
+(the ``mapped_errors`` idea of nameko-examples)."""
+
+from __future__ import annotations
+
+from flask import Response, json
+from pydantic import ValidationError
+
+from services.common.errors import DomainError
+
+PROBLEM = "application/problem+json"
+TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+          405: "Method Not Allowed", 409: "Conflict", 413: "Content Too Large",
+          422: "Unprocessable Content", 429: "Too Many Requests", 500: "Internal Server Error",
+          503: "Service Unavailable"}
+
+
+def problem(status: int, detail: str, errors: list[dict] | None = None, **extra) -> Response:
+    body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status,
+            "detail": detail, **extra}
+    if errors:
+        body["errors"] = errors
+    return Response(json.dumps(body), status=status, mimetype=PROBLEM)
+
+
+def from_domain(exc: DomainError) -> Response:
+    extra = {}
+    errors = exc.errors
+    # a Conflict may carry facts for the caller, e.g. {"invited": 2} (API: publish → 409)
+    if errors and all("loc" not in e for e in errors):
+        for e in errors:
+            extra.update(e)
+        errors = None
+    return problem(exc.status, exc.detail or TITLES.get(exc.status, ""), errors, **extra)
+
+
+def from_validation(exc: ValidationError) -> Response:
+    errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+    names = ", ".join(".".join(str(p) for p in e["loc"]) or "body" for e in errors)
+    return problem(422, f"invalid content: {names}", errors)

@@ -1,0 +1,63 @@
+"""Audit trail (RULES §9): read and verify every service's hash chain."""
+
+from __future__ import annotations
+
+from flask_openapi3 import APIBlueprint
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from gateway.app import call
+from gateway.auth import require
+from services.common.settings import SERVICES
+
+bp = APIBlueprint("audit", __name__, url_prefix="/api/v1", abp_tags=[{"name": "audit"}],
+                  abp_security=[{"bearer": []}])
+
+
+class AuditQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    service: str | None = Field(None, description="one service; default all")
+    entity_type: str | None = None
+    entity_id: str | None = None
+    from_: AwareDatetime | None = Field(None, alias="from")
+    to: AwareDatetime | None = None
+    limit: int = Field(100, ge=1, le=1000)
+
+
+def _services(name: str | None) -> tuple[str, ...]:
+    if name is None:
+        return SERVICES
+    if name not in SERVICES:
+        from services.common.errors import InvalidInput
+
+        raise InvalidInput.at(["query", "service"], f"one of {', '.join(SERVICES)}")
+    return (name,)
+
+
+@bp.get("/audit")
+@require("lead", "auditor")
+def records(query: AuditQuery):
+    """Audit records of every service, newest last within each service."""
+    filters = {"entity_type": query.entity_type, "entity_id": query.entity_id,
+               "start": query.from_.isoformat() if query.from_ else None,
+               "end": query.to.isoformat() if query.to else None, "limit": query.limit}
+    items = []
+    for service in _services(query.service):
+        items += [{"service": service, **r} for r in call(service, "audit_records", filters)]
+    items.sort(key=lambda r: r["occurred_at"])
+    return {"items": items[: query.limit], "next_cursor": None}
+
+
+@bp.get("/audit/verify")
+@require("lead", "auditor")
+def verify():
+    """Verify every service's chain: ``{ok, checked, first_bad?, services}``."""
+    results = {s: call(s, "audit_verify") for s in SERVICES}
+    bad = [s for s, r in results.items() if not r["ok"]]
+    body = {"ok": not bad, "checked": sum(r["checked"] for r in results.values()),
+            "services": results}
+    if bad:
+        body["first_bad"] = {"service": bad[0], "seq": results[bad[0]].get("first_bad")}
+    return body
+
+
+

@@ -1,0 +1,59 @@
+"""GET /health, GET /metrics, GET /openapi.json (API.md "Operations")."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from flask import Response, current_app, jsonify
+from flask_openapi3 import APIBlueprint
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from gateway.auth import require
+from gateway.rpc import ServiceUnavailable
+from services.common.settings import SERVICES
+
+bp = APIBlueprint("system", __name__, abp_tags=[{"name": "operations"}])
+_pool = ThreadPoolExecutor(max_workers=len(SERVICES), thread_name_prefix="health")
+
+
+def _ping(service: str) -> str:
+    pool = current_app.extensions["dps.rpc"]
+    timeout = current_app.extensions["dps.settings"].health_timeout_seconds
+    try:
+        return "ok" if pool.call(service, "ping", timeout=timeout) == "ok" else "failing"
+    except ServiceUnavailable as exc:
+        return str(exc)
+
+
+@bp.get("/health")
+@require(public=True)
+def health():
+    """Pings every service; 503 names the failing ones."""
+    app = current_app._get_current_object()
+
+    def ping(service):
+        with app.app_context():
+            return _ping(service)
+
+    results = dict(zip(SERVICES, _pool.map(ping, SERVICES), strict=True))
+    failing = {k: v for k, v in results.items() if v != "ok"}
+    body = {"status": "ok" if not failing else "unavailable", "services": results}
+    if failing:
+        body["failing"] = sorted(failing)
+    return jsonify(body), 503 if failing else 200
+
+
+@bp.get("/metrics")
+@require(public=True)
+def metrics():
+    """Prometheus text: request counts and latencies per route, RPC latencies."""
+    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+
+def register(app) -> None:
+    app.register_api(bp)
+
+    @app.get("/openapi.json")
+    def openapi():
+        """OpenAPI 3 document generated from the request models."""
+        return jsonify(app.api_doc)

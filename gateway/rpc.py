@@ -1,0 +1,136 @@
+"""A pool of started nameko RPC proxies (DESIGN: ``ClusterRpcProxy`` is not thread-safe;
+one per request costs ~10 ms). A request checks one out, every call has a timeout, and a
+service that does not answer maps to ``ServiceUnavailable`` → 503 naming it.
+
+Typed domain errors raised in a service arrive here as the same classes (registered in
+nameko's exception registry), so the gateway maps them to problem+json statuses.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from contextlib import contextmanager, suppress
+
+from nameko.exceptions import RemoteError, RpcTimeout, UnknownService, registry
+from nameko.standalone.rpc import ClusterRpcProxy
+from prometheus_client import Histogram
+
+from services.common import errors
+from services.common.logging import get_logger
+from services.common.settings import Settings
+
+log = get_logger(__name__)
+
+RPC_LATENCY = Histogram("dps_rpc_seconds", "RPC latency per service method",
+                        ["service", "method", "outcome"])
+
+for _cls in errors.ALL_ERRORS:  # typed errors across RPC (nameko-examples pattern)
+    registry[f"{_cls.__module__}.{_cls.__name__}"] = _cls
+
+
+class ServiceUnavailable(Exception):
+    def __init__(self, service: str, reason: str = "did not answer"):
+        super().__init__(f"the {service} service {reason}")
+        self.service = service
+
+
+class _Slot:
+    """One started proxy and the context data its calls carry."""
+
+    def __init__(self, config: dict, timeout: float):
+        self.holder = ClusterRpcProxy(config, context_data={}, timeout=timeout)
+        self.proxy = self.holder.start()
+
+    def stop(self) -> None:
+        with suppress(Exception):  # a broken proxy is thrown away either way
+            self.holder.stop()
+
+
+class RpcPool:
+    def __init__(self, settings: Settings, config: dict):
+        self.settings = settings
+        self.config = config
+        self.size = settings.rpc_pool_size
+        self._idle: queue.LifoQueue[_Slot] = queue.LifoQueue()
+        self._created = 0
+        self._lock = threading.Lock()
+
+    def _new_slot(self, timeout: float) -> _Slot:
+        return _Slot(self.config, timeout)
+
+    @contextmanager
+    def _checkout(self):
+        try:
+            slot = self._idle.get_nowait()
+        except queue.Empty:
+            with self._lock:
+                may_create = self._created < self.size
+                if may_create:
+                    self._created += 1
+            if may_create:
+                try:
+                    slot = self._new_slot(self.settings.rpc_timeout_seconds)
+                except Exception as exc:
+                    with self._lock:
+                        self._created -= 1
+                    raise ServiceUnavailable("message broker", "is unreachable") from exc
+            else:
+                try:
+                    slot = self._idle.get(timeout=self.settings.rpc_timeout_seconds)
+                except queue.Empty as exc:
+                    raise ServiceUnavailable("gateway", "has no free RPC connection") from exc
+        healthy = True
+        try:
+            yield slot
+        except (ServiceUnavailable, OSError, ConnectionError):
+            healthy = False
+            raise
+        finally:
+            if healthy:
+                self._idle.put(slot)
+            else:  # a timed-out proxy may still receive a stale reply: discard it
+                slot.stop()
+                with self._lock:
+                    self._created -= 1
+
+    def call(self, service: str, method: str, *args, context: dict | None = None,
+             timeout: float | None = None, **kwargs):
+        timeout = timeout or self.settings.rpc_timeout_seconds
+        started = time.monotonic()
+        outcome = "ok"
+        try:
+            with self._checkout() as slot:
+                slot.holder._worker_ctx.data.clear()
+                slot.holder._worker_ctx.data.update(
+                    {**(context or {}), "deadline": str(time.time() + timeout)})
+                # the proxy's timeout is a socket timeout on its reply consumer
+                slot.holder._reply_listener.queue_consumer.timeout = timeout
+                try:
+                    return getattr(getattr(slot.proxy, service), method)(*args, **kwargs)
+                except RpcTimeout as exc:
+                    raise ServiceUnavailable(
+                        service, f"did not answer within {timeout:g}s") from exc
+                except UnknownService as exc:
+                    raise ServiceUnavailable(service, "is not running") from exc
+                except (OSError, ConnectionError) as exc:
+                    raise ServiceUnavailable(service, "is unreachable") from exc
+        except errors.DomainError:
+            outcome = "domain_error"
+            raise
+        except ServiceUnavailable:
+            outcome = "unavailable"
+            raise
+        except RemoteError:
+            outcome = "remote_error"
+            raise
+        finally:
+            RPC_LATENCY.labels(service, method, outcome).observe(time.monotonic() - started)
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().stop()
+            except queue.Empty:
+                return

@@ -1,0 +1,230 @@
+"""nameko plumbing shared by every service: dependency providers and entrypoints.
+
+- ``Database``: one engine per container, one unit of work per call (DESIGN: nameko-
+  sqlalchemy predates SQLAlchemy 2, so this is our own ~small provider).
+- ``RequestContext``: binds ``service`` and ``request_id`` to every log line of a worker
+  and exposes the calling principal.
+- ``rpc``: nameko's RPC entrypoint that drops requests whose caller has already given up
+  (the gateway sends a ``deadline``), so a request answered 503 is never executed later.
+- ``event_handler``: nameko's handler with a bounded, delayed retry and a dead-letter queue
+  (an exception in a plain nameko handler acks the message and the event is lost).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import weakref
+
+import kombu
+from kombu.pools import producers
+from nameko.events import EventHandler
+from nameko.extensions import DependencyProvider
+from nameko.rpc import Rpc
+from sqlalchemy import MetaData, create_engine
+from sqlalchemy.orm import sessionmaker
+
+from services.common.clock import Clock, OffsetClock
+from services.common.logging import bind_request, clear_contextvars, configure, get_logger
+from services.common.settings import get_settings
+from services.common.tables import common_tables
+from services.common.uow import UnitOfWork, actor_from_context, audit_rows, verify_audit
+
+log = get_logger(__name__)
+
+ATTEMPTS_HEADER = "x-dps-attempts"
+
+
+def make_engine(url: str | None = None, pool_size: int | None = None):
+    s = get_settings()
+    return create_engine(url or s.database_url, pool_size=pool_size or s.max_workers,
+                         max_overflow=5, pool_pre_ping=True, future=True)
+
+
+class Db:
+    """What a worker sees: factories for units of work bound to this call's context."""
+
+    def __init__(self, provider: Database, worker_ctx):
+        self._p = provider
+        self._ctx = worker_ctx
+
+    @property
+    def tables(self) -> dict:
+        return self._p.tables
+
+    def uow(self) -> UnitOfWork:
+        principal, request_id = actor_from_context(self._ctx.data)
+        actor = principal or {"role": "system", "service": self._ctx.service_name}
+        return UnitOfWork(self._p.sessionmaker(), self._p.tables, self._p.schema,
+                          self._p.clock, actor=actor, request_id=request_id)
+
+    def event_uow(self, payload: dict, handler: str) -> UnitOfWork:
+        """A unit of work for an event handler. Check ``uow.duplicate`` before acting."""
+        uow = self.uow()
+        uow.actor = {"role": "system", "service": self._ctx.service_name,
+                     "event_id": payload.get("event_id")}
+        uow.request_id = payload.get("request_id") or uow.request_id
+        uow.claim_event(payload["event_id"], f"{self._ctx.service_name}.{handler}")
+        return uow
+
+
+class Database(DependencyProvider):
+    """SQLAlchemy 2 session per worker, engine per container; tables include the
+    outbox, processed-events and audit tables of the service's schema."""
+
+    def __init__(self, metadata: MetaData, clock: Clock | None = None):
+        self.metadata = metadata
+        self.schema = metadata.schema
+        self.tables = {t.name: t for t in metadata.sorted_tables}
+        if "outbox" not in self.tables:  # every schema has the common tables
+            self.tables.update(common_tables(metadata))
+        self.clock = clock or OffsetClock(get_settings().clock_offset_seconds)
+
+    def setup(self):
+        self.engine = make_engine(pool_size=self.container.max_workers)
+        self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    def stop(self):
+        self.engine.dispose()
+
+    def get_dependency(self, worker_ctx):
+        return Db(self, worker_ctx)
+
+
+class RequestContext(DependencyProvider):
+    """Binds ``service`` and ``request_id`` to the worker's log lines (DESIGN: logging)."""
+
+    def setup(self):
+        configure(self.container.service_name, get_settings().log_level)
+        self._started = weakref.WeakKeyDictionary()
+
+    def get_dependency(self, worker_ctx):
+        return worker_ctx.data
+
+    def worker_setup(self, worker_ctx):
+        request_id = worker_ctx.data.get("request_id")
+        if request_id is None and worker_ctx.args and isinstance(worker_ctx.args[0], dict):
+            request_id = worker_ctx.args[0].get("request_id")  # events carry it in the body
+        bind_request(request_id, entrypoint=worker_ctx.entrypoint.method_name)
+        self._started[worker_ctx] = time.monotonic()
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        took = round((time.monotonic() - self._started.pop(worker_ctx, time.monotonic()))
+                     * 1000, 2)
+        if exc_info is None:
+            log.info("handled", ms=took)
+        else:
+            log.warning("failed", ms=took, error=repr(exc_info[1]))
+        clear_contextvars()
+
+
+class DeadlineRpc(Rpc):
+    """RPC entrypoint that acks and skips requests past the caller's ``deadline``."""
+
+    def handle_message(self, body, message):
+        deadline = message.headers.get("nameko.deadline")
+        if deadline is not None and float(deadline) < time.time():
+            log.warning("rpc request expired before it was handled",
+                        method=self.method_name,
+                        request_id=message.headers.get("nameko.request_id"))
+            self.rpc_consumer.queue_consumer.ack_message(message)
+            return
+        super().handle_message(body, message)
+
+
+rpc = DeadlineRpc.decorator
+
+
+class RetryingEventHandler(EventHandler):
+    """Event handler with bounded, delayed retry and a dead-letter queue.
+
+    On failure the event is re-published to ``<queue>.retry`` with a per-message TTL
+    (exponential backoff); RabbitMQ dead-letters it back to the handler's queue when the
+    TTL expires. After ``handler_max_attempts`` it goes to ``<queue>.dlq`` for an operator.
+    The original is acked only once its copy is safely on the broker; if that publish
+    fails the original is requeued instead, so nothing is lost.
+    """
+
+    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return result, exc_info
+        try:
+            self._park(message, exc_info[1])
+        except Exception:  # broker trouble: let RabbitMQ redeliver the original
+            log.exception("could not schedule a retry; requeueing the event")
+            self.queue_consumer.requeue_message(message)
+        else:
+            self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+    def _park(self, message, error: BaseException) -> None:
+        s = get_settings()
+        attempts = int(message.headers.get(ATTEMPTS_HEADER, 0)) + 1
+        headers = {**message.headers, ATTEMPTS_HEADER: attempts, "x-dps-error": repr(error)}
+        queue = self.queue.name
+        body = json.dumps(message.payload)
+        with kombu.Connection(self.container.config["AMQP_URI"]) as conn, \
+                producers[conn].acquire(block=True, timeout=10) as producer:
+            if attempts >= s.handler_max_attempts:
+                target, expiration = declare_dlq(conn, queue), None
+                log.error("event dead-lettered", queue=queue, attempts=attempts,
+                          error=repr(error))
+            else:
+                target = declare_retry_queue(conn, queue)
+                expiration = s.handler_retry_base_seconds * (2 ** (attempts - 1))
+                log.warning("event handler failed; retrying later", queue=queue,
+                            attempts=attempts, retry_in_s=expiration, error=repr(error))
+            producer.publish(body, exchange="", routing_key=target, headers=headers,
+                             content_type="application/json", content_encoding="utf-8",
+                             delivery_mode=2, expiration=expiration, retry=True)
+
+
+def declare_retry_queue(conn, queue: str) -> str:
+    name = f"{queue}.retry"
+    kombu.Queue(name, durable=True, queue_arguments={
+        "x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue,
+    })(conn.default_channel).declare()
+    return name
+
+
+def declare_dlq(conn, queue: str) -> str:
+    name = f"{queue}.dlq"
+    kombu.Queue(name, durable=True)(conn.default_channel).declare()
+    return name
+
+
+event_handler = RetryingEventHandler.decorator
+
+
+class ClockProvider(DependencyProvider):
+    """Injectable clock (tests replace it; e2e shifts it with DPS_CLOCK_OFFSET_SECONDS)."""
+
+    def __init__(self, clock: Clock | None = None):
+        self.clock = clock
+
+    def setup(self):
+        self.clock = self.clock or OffsetClock(get_settings().clock_offset_seconds)
+
+    def get_dependency(self, worker_ctx):
+        return self.clock
+
+
+class AuditRpc:
+    """Mixin giving a service the RPCs the gateway uses to read and verify its audit
+    trail (RULES §9). Needs ``db`` (a ``Database``) on the service."""
+
+    @rpc
+    def audit_records(self, filters: dict) -> list[dict]:
+        with self.db.uow() as uow:
+            rows = audit_rows(uow.session, uow.tables, **filters)
+        return [audit_json(r) for r in rows]
+
+    @rpc
+    def audit_verify(self) -> dict:
+        with self.db.uow() as uow:
+            return verify_audit(uow.session, uow.tables).as_dict()
+
+
+def audit_json(row: dict) -> dict:
+    return {**row, "occurred_at": row["occurred_at"].isoformat()}

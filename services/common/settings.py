@@ -1,0 +1,57 @@
+"""Settings from the environment (pydantic-settings). Every variable is prefixed ``DPS_``
+except the two URLs, which follow the usual names."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES = ("qualification", "referral", "scoring", "contracts", "notifications")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DPS_", extra="ignore")
+
+    database_url: str = Field(
+        "postgresql+psycopg://postgres@127.0.0.1:5432/dps",
+        validation_alias="DATABASE_URL",
+    )
+    amqp_uri: str = Field("amqp://guest:guest@127.0.0.1:5672/", validation_alias="AMQP_URI")
+    rabbit_management_url: str = "http://guest:guest@127.0.0.1:15672"
+    log_level: str = "INFO"
+    # RPC
+    rpc_timeout_seconds: float = 10.0
+    health_timeout_seconds: float = 2.0
+    rpc_pool_size: int = 8
+    max_workers: int = 10
+    # event handlers: delayed retry then dead-letter queue
+    handler_max_attempts: int = 5
+    handler_retry_base_seconds: float = 2.0
+    # outbox relay
+    relay_batch_size: int = 200
+    relay_poll_seconds: float = 1.0
+    # clock (tests shift time; production leaves it 0)
+    clock_offset_seconds: float = 0.0
+    # gateway
+    gateway_port: int = 8000
+    registration_rate_limit: str = "10 per minute"
+    # demo / lead authority
+    lead_authority: str = "WSCC"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def nameko_config(settings: Settings | None = None) -> dict:
+    s = settings or get_settings()
+    return {
+        "AMQP_URI": s.amqp_uri,
+        "max_workers": s.max_workers,
+        "parent_calls_tracked": 10,
+        "serializer": "json",
+        "HEARTBEAT": 60,
+    }

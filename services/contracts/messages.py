@@ -1,0 +1,367 @@
+"""Published language of the contracts service (DESIGN rule 2, RULES §7).
+
+- Requests the gateway validates before calling contracts by RPC (``extra="forbid"``).
+- Events contracts consumes from the referral service (``ReferralAwarded``,
+  ``DirectPlacementRecorded``): the shapes contracts relies on; unknown fields are ignored.
+- Events contracts emits (``PerformanceReviewed`` for qualification's §4.5 move,
+  ``UpliftSet`` so that qualification uplifts admitted establishments' core costs, §7.2).
+
+Money is Decimal pounds, at most 2 decimals, given and serialised as a string
+(``"3500.00"``); floats are refused (RULES §4.4). Percentages likewise (``"3.1"``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
+
+from services.common import money
+from services.common.events import EventBase
+
+__all__ = [
+    "AwardedNeed",
+    "AwardedReferral",
+    "AwardedVariableCost",
+    "BlockContractCreate",
+    "BlockPlaceCreate",
+    "DirectPlacementCreate",
+    "DirectPlacementRecorded",
+    "EventBase",
+    "Incentive",
+    "PerformanceReviewed",
+    "PlacementEnd",
+    "PlacementStart",
+    "ReferralAwarded",
+    "ReviewCreate",
+    "UpliftCreate",
+    "UpliftSet",
+    "VariableCost",
+    "VariationChanges",
+    "VariationCreate",
+    "WeeklyPrice",
+]
+
+
+def _decimal_2dp(value: object) -> Decimal:
+    """Strings, ints or Decimals with at most 2 decimals; never floats (RULES §4.4)."""
+    if isinstance(value, float | bool) or not isinstance(value, str | int | Decimal):
+        raise ValueError('give a string such as "3500.00", not a number with a binary fraction')
+    return money.parse(value)
+
+
+def _fmt_2dp(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def _fmt_plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+Money = Annotated[
+    Decimal, BeforeValidator(_decimal_2dp), Field(ge=0), PlainSerializer(_fmt_2dp, return_type=str)
+]
+DiscountPercent = Annotated[
+    Decimal,
+    BeforeValidator(_decimal_2dp),
+    Field(ge=0, lt=100),
+    PlainSerializer(_fmt_plain, return_type=str),
+]
+UpliftPercent = Annotated[
+    Decimal,
+    BeforeValidator(_decimal_2dp),
+    Field(gt=-100, le=100),
+    PlainSerializer(_fmt_plain, return_type=str),
+]
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+Id = Annotated[str, Field(min_length=1, max_length=100)]
+Text = Annotated[str, Field(min_length=1, max_length=10_000)]
+Score = Annotated[int, Field(ge=1, le=5, strict=True)]
+EndReasonCode = Literal[
+    "planned", "step_down", "breakdown", "child_left_care", "staying_put", "other"
+]
+
+
+class Request(BaseModel):
+    """Base of RPC arguments: unknown fields are refused (422 naming them)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class VariableCost(Request):
+    """An itemised variable cost for this child's needs (never uplifted, §7.2)."""
+
+    label: Annotated[str, Field(min_length=1, max_length=200)]
+    weekly: Money
+
+
+# --- requests (API.md "Contracts and placements") ------------------------------------------
+
+
+class PlacementStart(Request):
+    """``POST /placements/{id}/start`` (§7.1 pending_start → active)."""
+
+    date: dt.date
+    reason: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class PlacementEnd(Request):
+    """``POST /placements/{id}/end`` (§7.1 active → ended, with an end reason)."""
+
+    date: dt.date
+    reason: EndReasonCode
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+    @model_validator(mode="after")
+    def _other_needs_note(self) -> PlacementEnd:
+        if self.reason == "other" and not self.note:
+            raise ValueError("an end reason of 'other' needs a note")
+        return self
+
+
+class VariationChanges(Request):
+    """What a variation changes (§7.2). Core heads given are set (others kept); a given
+    ``variable_costs`` list replaces the whole list; a given discount replaces it."""
+
+    core_costs: dict[Code, Money] | None = None
+    variable_costs: list[VariableCost] | None = None
+    discount_percent: DiscountPercent | None = None
+
+    @model_validator(mode="after")
+    def _something_changes(self) -> VariationChanges:
+        if (
+            self.core_costs is None
+            and self.variable_costs is None
+            and (self.discount_percent is None)
+        ):
+            raise ValueError("a variation must change core_costs, variable_costs or discount")
+        if self.core_costs is not None and not self.core_costs:
+            raise ValueError("core_costs, when given, must name at least one head")
+        return self
+
+
+class VariationCreate(Request):
+    """``POST /placements/{id}/variations`` (§7.2: every price change is a variation)."""
+
+    effective_from: dt.date
+    changes: VariationChanges
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ReviewCreate(Request):
+    """``POST /placements/{id}/reviews`` (§7.4): 1–5 per monitored component."""
+
+    date: dt.date
+    scores: Annotated[dict[Code, Score], Field(min_length=1)]
+    child_view: Annotated[str, Field(max_length=10_000)] | None = None
+    parent_view: Annotated[str, Field(max_length=10_000)] | None = None
+
+
+class DirectPlacementCreate(Request):
+    """``POST /direct-placements`` (§5 direct placement, business case 8.10). The reason code
+    is checked against the configured list by the domain
+    (``domain.DEFAULT_DIRECT_REASON_CODES``)."""
+
+    establishment_id: Id
+    category: Code
+    reason_code: Code
+    justification: Annotated[str, Field(min_length=1, max_length=10_000)]
+    weekly_price: Money
+    child_reference: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class UpliftCreate(Request):
+    """``POST /uplifts`` (§7.2): a common annual uplift per category and core cost head."""
+
+    category: Code
+    cost_head: Code
+    percent: UpliftPercent
+    effective_from: dt.date
+
+    @model_validator(mode="after")
+    def _not_zero(self) -> UpliftCreate:
+        if self.percent == 0:
+            raise ValueError("an uplift of 0 % changes nothing")
+        return self
+
+
+class BlockContractCreate(Request):
+    """``POST /block-contracts`` (§7.3). ``end`` is the last day of the block (inclusive).
+    ``category`` is an addition to API.md: needed when the establishment is admitted in
+    more than one category."""
+
+    establishment_id: Id
+    places: Annotated[int, Field(ge=1, le=1000)]
+    weekly_price_per_place: Money
+    start: dt.date
+    end: dt.date
+    category: Code | None = None
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> BlockContractCreate:
+        if self.end < self.start:
+            raise ValueError("end must not be before start")
+        return self
+
+
+class BlockPlaceCreate(Request):
+    """Place a child into a free block place (§7.3); an addition to API.md
+    (``POST /block-contracts/{id}/placements``). ``referral_id`` when placed from a referral."""
+
+    child_reference: Annotated[str, Field(min_length=1, max_length=200)]
+    start_date: dt.date
+    referral_id: Id | None = None
+
+
+# --- consumed events (from the referral service) ------------------------------------------
+
+
+class Consumed(BaseModel):
+    """Base of the parts of consumed events: fields contracts does not use are ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Incentive(Consumed):
+    """Incentive terms of an award (§7.1, business case 8.5), e.g. an early step-down premium
+    paid when the child steps down within ``within_weeks``."""
+
+    kind: Code = "early_step_down"
+    description: Text
+    premium: Money | None = None
+    within_weeks: Annotated[int, Field(gt=0)] | None = None
+
+
+class AwardedVariableCost(Consumed):
+    label: Annotated[str, Field(min_length=1)]
+    weekly: Money
+
+
+class WeeklyPrice(Consumed):
+    """The awarded bid's weekly price (§5, §6.3): core costs per child, ``children`` in the
+    cohort, variable items for the whole placement; ``weekly_price = children × Σ core −
+    discount + Σ variable`` with the discount rounded half up on the core total."""
+
+    core_costs: dict[Code, Money]
+    children: Annotated[int, Field(ge=1)] = 1
+    variable_costs: list[AwardedVariableCost] = []
+    discount_percent: DiscountPercent = Decimal("0")
+    weekly_price: Money
+
+
+class AwardedNeed(Consumed):
+    code: Code
+
+
+class AwardedReferral(Consumed):
+    """The part of the awarded referral's full record that contracts keeps: need codes for
+    §7.6 demand. The child's details in it are not read."""
+
+    needs: list[AwardedNeed] = []
+
+
+class ReferralAwarded(EventBase):
+    """A referral was awarded (§5 award): contracts creates the IPA (§7.1) under
+    ``placement_id``, idempotently by ``referral_id``. Matches the referral service's event;
+    ``provider_name`` is wanted for publication (§7.5) but optional, ``referral`` is read
+    for its need codes only, and the rest of that event (contacts, …) is ignored."""
+
+    event_type: ClassVar[str] = "referral_awarded"
+
+    occurred_at: AwareDatetime
+    referral_id: Id
+    placement_id: Id
+    authority: Code
+    category: Code
+    bid_id: Id
+    provider_id: Id
+    provider_name: Annotated[str, Field(min_length=1)] | None = None
+    establishment_id: Id
+    establishment_name: Annotated[str, Field(min_length=1)]
+    child_reference: Annotated[str, Field(min_length=1)]
+    price: WeeklyPrice
+    proposed_start: dt.date | None = None
+    incentive: Incentive | None = None
+    desired_outcomes: list[str] = []
+    published_at: AwareDatetime
+    awarded_at: AwareDatetime
+    bids_count: Annotated[int, Field(ge=0)]
+    compliant_bids_count: Annotated[int, Field(ge=0)]
+    referral: AwardedReferral | None = None
+
+
+class DirectPlacementRecorded(EventBase):
+    """A commissioner recorded a direct placement (§5, business case 8.10), with the
+    referral service: contracts creates the IPA under ``placement_id``, idempotently by
+    ``direct_placement_id``; the price was agreed at ``occurred_at``. Names and a start date
+    are optional."""
+
+    event_type: ClassVar[str] = "direct_placement_recorded"
+
+    occurred_at: AwareDatetime
+    direct_placement_id: Id
+    placement_id: Id
+    authority: Code
+    category: Code
+    establishment_id: Id
+    establishment_name: Annotated[str, Field(min_length=1)] | None = None
+    provider_id: Id
+    provider_name: Annotated[str, Field(min_length=1)] | None = None
+    reason_code: Code
+    justification: Annotated[str, Field(min_length=1)]
+    weekly_price: Money
+    child_reference: Annotated[str, Field(min_length=1)]
+    start_date: dt.date | None = None
+
+
+# --- emitted events ----------------------------------------------------------------------
+
+
+class PerformanceReviewed(EventBase):
+    """An establishment's performance index over a period (§7.4), consumed by qualification
+    to move the core competency score (§4.5). ``performance_index`` is a 2-decimal string."""
+
+    model_config = ConfigDict(extra="forbid")
+    event_type: ClassVar[str] = "performance_reviewed"
+
+    establishment_id: Id
+    category: Code
+    period_start: dt.date
+    period_end: dt.date
+    performance_index: Annotated[
+        Decimal,
+        BeforeValidator(_decimal_2dp),
+        Field(ge=0, le=100),
+        PlainSerializer(_fmt_2dp, return_type=str),
+    ]
+    reviews_count: Annotated[int, Field(ge=1)]
+
+    @model_validator(mode="after")
+    def _period_in_order(self) -> PerformanceReviewed:
+        if self.period_end <= self.period_start:
+            raise ValueError("period_end must be after period_start")
+        return self
+
+
+class UpliftSet(EventBase):
+    """The contract manager set an annual uplift (§7.2); qualification applies it to the
+    qualified core costs of admitted establishments from ``effective_from``."""
+
+    model_config = ConfigDict(extra="forbid")
+    event_type: ClassVar[str] = "uplift_set"
+
+    uplift_id: Id
+    category: Code
+    cost_head: Code
+    percent: UpliftPercent
+    effective_from: dt.date

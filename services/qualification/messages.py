@@ -1,0 +1,663 @@
+"""Published language of the qualification service (DESIGN rule 2).
+
+RPC arguments (request models, validated by the gateway and again by the service), RPC
+replies (views) and event payloads. Rules live in ``domain.py``; the models here check
+shape and format only, so that the OpenAPI document shows the same constraints the
+service applies.
+
+Conventions:
+- Request models forbid unknown fields (``extra="forbid"``).
+- Money is a Decimal of pounds, given and shown as a string with 2 decimals (``"3500.00"``);
+  a float is refused (RULES §4.4).
+- Scores, percentages and the performance index are Decimals, shown as JSON numbers.
+- Patch models (``DpsPatch``, ``CategoryPatch``) must be dumped with ``exclude_unset=True``:
+  an explicit ``null`` means "remove" (e.g. ``affordability_cap: null``).
+- Events derive from ``services.common.events.EventBase``. Every membership event carries
+  the establishment, provider, category and contacts so that no consumer calls back.
+
+NOTE for whoever edits this file: keep the provider-organisation models below
+(ProviderCreate, ProviderView, ProviderRegistered); the gateway uses them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from services.common import money
+from services.common.events import EventBase
+
+
+class ProviderCreate(BaseModel):
+    """Open registration of a provider organisation (API.md POST /providers)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field(min_length=1, max_length=300)
+    companies_house_number: str | None = Field(
+        None,
+        pattern=r"^(?:[0-9]{8}|[A-Z]{2}[0-9]{6})$",
+        description="8 characters, e.g. 01234567 or SC123456",
+    )
+    contact_email: EmailStr
+
+
+class ProviderView(BaseModel):
+    id: str
+    name: str
+    companies_house_number: str | None = None
+    contact_email: str
+    created_at: datetime
+
+
+class ProviderRegistered(EventBase):
+    event_type: ClassVar[str] = "provider_registered"
+    provider: ProviderView
+
+
+# --- vocabularies (the domain derives its code lists from these) -------------------------
+
+CategoryCode = Literal[
+    "SEN", "FOSTERCARE", "RESIDENTIAL", "ALT_EDUCATION", "SUPPORTED_ACCOMMODATION"
+]
+"""RULES §2."""
+CriterionCode = Literal[
+    "EXCLUSIONS",
+    "FINANCIAL",
+    "INSURANCE",
+    "COMPLIANCE",
+    "INSPECTION",
+    "DFE_REGISTRATION",
+    "SAFEGUARDING",
+    "DATA_PROTECTION",
+]
+"""RULES §4.1 pass/fail criteria."""
+WeightedCriterion = Literal["WORKFORCE", "OUTCOMES_APPROACH", "PERFORMANCE_MONITORING"]
+"""RULES §4.2."""
+InsuranceCoverKind = Literal["employers_liability", "public_liability", "professional_liability"]
+InspectionBody = Literal["OFSTED", "ISI", "CQC"]
+InspectionGrade = Literal["OUTSTANDING", "GOOD", "REQUIRES_IMPROVEMENT", "INADEQUATE"]
+"""RULES §4.1: Ofsted's 4-point scale (CSV codes 1–4); other scales map onto it."""
+ReferralWeightKey = Literal["P", "C", "L", "O", "N", "F"]
+DpsStatus = Literal["not_started", "open", "entry_closed", "expired"]
+ApplicationStatus = Literal["draft", "submitted", "admitted", "rejected"]
+MembershipStatus = Literal["admitted", "suspended", "removed"]
+Actor = Literal["lead", "provider", "system"]
+
+# --- value types --------------------------------------------------------------------
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(money.parse),
+    PlainSerializer(money.fmt, return_type=str),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]{1,2})?$", "examples": ["3500.00"]}
+    ),
+]
+"""Pounds as a string with at most 2 decimals; floats refused (RULES §4.4)."""
+
+Number = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+"""An exact Decimal shown as a JSON number (scores, percentages, indices)."""
+
+Score = Annotated[Number, Field(ge=0, le=100)]
+Text = Annotated[str, Field(min_length=1, max_length=20_000)]
+Label = Annotated[str, Field(min_length=1, max_length=300)]
+
+_POSTCODE = re.compile(r"([A-PR-UWYZ][A-HK-Y]?[0-9][A-Z0-9]?)([0-9][ABD-HJLNP-UW-Z]{2})")
+
+
+def _uk_postcode(value: str) -> str:
+    """Normalise a UK postcode to upper case with one space (``bn11aa`` → ``BN1 1AA``)."""
+    compact = re.sub(r"\s+", "", str(value)).upper()
+    match = _POSTCODE.fullmatch(compact)
+    if not match:
+        raise ValueError("not a UK postcode")
+    return f"{match[1]} {match[2]}"
+
+
+UkPostcode = Annotated[
+    str,
+    BeforeValidator(_uk_postcode),
+    WithJsonSchema({"type": "string", "examples": ["BN1 1AA"]}),
+]
+
+
+class Request(BaseModel):
+    """Base of request models: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- shared parts (used in requests, replies and events) --------------------------------
+
+
+class Location(Request):
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+
+
+class Contact(Request):
+    """A person to notify (RULES §8): email always, SMS only where opted in."""
+
+    name: Label
+    email: EmailStr
+    phone: str | None = Field(None, pattern=r"^\+?[0-9][0-9 ()-]{8,18}[0-9]$")
+    sms_opt_in: bool = False
+
+    @model_validator(mode="after")
+    def _sms_needs_phone(self) -> Contact:
+        if self.sms_opt_in and not self.phone:
+            raise ValueError("sms_opt_in needs a phone number")
+        return self
+
+
+class InsuranceCover(Request):
+    """Cover amounts of the INSURANCE criterion (RULES §4.1)."""
+
+    employers_liability: Money
+    public_liability: Money
+    professional_liability: Money
+
+
+class InspectionJudgement(Request):
+    """A regulator judgement ``{body, grade, date}`` (RULES §4.1)."""
+
+    body: InspectionBody
+    grade: InspectionGrade
+    date: dt.date
+
+
+class PassFailAnswer(Request):
+    """Answer to one pass/fail criterion (RULES §4.1).
+
+    ``cover`` is required for INSURANCE (with ``expires_on``); ``judgement`` is the latest
+    regulator judgement, optional and only meaningful for INSPECTION.
+    """
+
+    answer: Text
+    evidence: Text
+    expires_on: date | None = None
+    cover: InsuranceCover | None = None
+    judgement: InspectionJudgement | None = None
+
+
+class MethodStatements(Request):
+    """Method statements for the weighted criteria (RULES §4.2); all are needed to submit."""
+
+    WORKFORCE: Text | None = None
+    OUTCOMES_APPROACH: Text | None = None
+    PERFORMANCE_MONITORING: Text | None = None
+
+
+class AdditionalService(Request):
+    """An additional service (learning support, OT, …) priced per unit and per week (§4.4)."""
+
+    name: Label
+    unit: Label = Field(description="what one unit is, e.g. 'one-hour session'")
+    unit_price: Money
+    weekly_price: Money
+
+
+class CohortTier(Request):
+    """Cohort/sibling discount: ``percent`` off from ``min_children`` children (§4.4)."""
+
+    min_children: int
+    percent: Number
+
+
+# --- requests -----------------------------------------------------------------------
+
+
+class EstablishmentCreate(Request):
+    """POST /establishments (RULES §4: qualification is per establishment)."""
+
+    name: Label
+    urn: str | None = Field(
+        None, pattern=r"^[A-Z]{0,2}[0-9]{6,7}$", description="Ofsted/DfE unique reference number"
+    )
+    address: Annotated[str, Field(min_length=1, max_length=1000)]
+    postcode: UkPostcode
+    location: Location
+    categories: list[CategoryCode] = Field(min_length=1)
+    capacity: int | None = Field(None, ge=1)
+    contacts: list[Contact] = Field(min_length=1)
+
+    @field_validator("categories")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("categories must not repeat")
+        return value
+
+
+class ApplicationUpdate(Request):
+    """The content of an application (RULES §4.1, §4.2, §4.4); replaces a draft's content.
+
+    Which codes and cost heads are allowed depends on the category's configuration; the
+    service checks them and names the offending field.
+    """
+
+    pass_fail: dict[str, PassFailAnswer] = Field(default_factory=dict)
+    method_statements: MethodStatements = Field(default_factory=MethodStatements)
+    core_costs: dict[str, Money] = Field(default_factory=dict, description="weekly, per head")
+    additional_services: list[AdditionalService] = Field(default_factory=list)
+    cohort_discounts: list[CohortTier] = Field(default_factory=list)
+
+
+class ApplicationCreate(ApplicationUpdate):
+    """POST /applications: a draft for one establishment and one category (RULES §4)."""
+
+    establishment_id: str
+    category: CategoryCode
+
+
+class ApplicationCopy(Request):
+    """POST /applications/{id}/copy: new drafts reusing the organisation's answers (§4)."""
+
+    establishment_ids: list[str] = Field(min_length=1)
+
+
+class CriterionResult(Request):
+    result: Literal["pass", "fail"]
+    reason: str | None = Field(
+        None, max_length=5000, description="required for a fail; the provider is told it"
+    )
+
+
+class Scores(Request):
+    """Evaluators' scores 0–100 for the weighted criteria (RULES §4.2)."""
+
+    WORKFORCE: int = Field(ge=0, le=100)
+    OUTCOMES_APPROACH: int = Field(ge=0, le=100)
+    PERFORMANCE_MONITORING: int = Field(ge=0, le=100)
+
+
+class Decision(Request):
+    """POST /applications/{id}/decision (RULES §4.3): a result for every criterion."""
+
+    pass_fail: dict[str, CriterionResult]
+    scores: Scores
+
+
+class EvaluationExtension(Request):
+    """Extend the evaluation to 15 working days, with the reason recorded (§4.3)."""
+
+    reason: Text
+
+
+class InspectionCreate(InspectionJudgement):
+    """POST /establishments/{id}/inspections; INADEQUATE suspends at once (§4.5)."""
+
+
+class SuspendRequest(Request):
+    """POST …/suspend: only for a pass/fail criterion of the category (RULES §4.5)."""
+
+    criterion: str
+    reason: Text
+
+
+class Resubmission(PassFailAnswer):
+    """POST …/resubmission: new evidence for the failed criterion only (RULES §4.5).
+
+    The same shape renews evidence of an admitted membership before it expires.
+    """
+
+    criterion: str
+
+
+class Reverification(Request):
+    """The lead's annual re-verification of a membership (RULES §4.5)."""
+
+    failed_criterion: str | None = None
+    reason: str | None = Field(None, max_length=5000)
+
+
+class MembershipRemoval(Request):
+    reason: Text
+
+
+class DpsPatch(Request):
+    """PATCH /dps (RULES §3). Dump with ``exclude_unset=True``."""
+
+    valid_from: date | None = None
+    valid_to: date | None = None
+    entry_open: bool | None = None
+
+
+class CategoryPatch(Request):
+    """PATCH /categories/{code} (RULES §2): each change makes a new version.
+
+    Maps are merged into the current setting; in ``authority_caps`` a ``null`` removes
+    that authority's cap, and ``affordability_cap: null`` removes the common cap.
+    Dump with ``exclude_unset=True``.
+    """
+
+    pass_fail_criteria: list[CriterionCode] | None = None
+    weighted_criteria_weights: dict[WeightedCriterion, int] | None = None
+    cost_heads: list[str] | None = None
+    optional_cost_heads: list[str] | None = None
+    insurance_minimums: dict[InsuranceCoverKind, Money] | None = None
+    min_tender_period_hours: int | None = None
+    min_invited: int | None = None
+    affordability_cap: Money | None = None
+    authority_caps: dict[str, Money | None] | None = None
+    competency_period_months: int | None = None
+    referral_weights: dict[ReferralWeightKey, int] | None = None
+
+
+class EligibilityQuery(Request):
+    """Which establishments a referral must invite (RULES §5)."""
+
+    category: CategoryCode
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    radius_miles: float = Field(gt=0, le=1000, allow_inf_nan=False)
+    authority: str = Field(min_length=1, max_length=20)
+
+
+# --- replies --------------------------------------------------------------------------
+
+
+class Reply(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class DpsView(Reply):
+    """GET /dps (RULES §3)."""
+
+    status: DpsStatus
+    valid_from: date
+    valid_to: date
+    entry_open: bool
+
+
+class CategoryView(Reply):
+    """One version of a category's configuration (RULES §2)."""
+
+    code: CategoryCode
+    name: str
+    version: int
+    pass_fail_criteria: list[CriterionCode]
+    weighted_criteria_weights: dict[WeightedCriterion, int]
+    cost_heads: list[str]
+    optional_cost_heads: list[str]
+    insurance_minimums: dict[InsuranceCoverKind, Money]
+    min_tender_period_hours: int
+    min_invited: int
+    affordability_cap: Money | None
+    authority_caps: dict[str, Money]
+    competency_period_months: int
+    referral_weights: dict[ReferralWeightKey, int]
+
+
+class CriterionFailure(Reply):
+    criterion: str
+    reason: str
+
+
+class DecisionView(Reply):
+    """The outcome of an evaluation (RULES §4.3), with the core competency score (§4.2)."""
+
+    status: Literal["admitted", "rejected"]
+    results: dict[str, CriterionResult]
+    scores: dict[WeightedCriterion, int]
+    competency: Score
+    failures: list[CriterionFailure]
+    decided_at: AwareDatetime
+
+
+class ApplicationView(ApplicationUpdate, Reply):
+    id: str
+    establishment_id: str
+    provider_id: str
+    category: CategoryCode
+    status: ApplicationStatus
+    created_at: AwareDatetime
+    copied_from: str | None
+    config_version: int | None
+    submitted_at: AwareDatetime | None
+    due_on: date | None
+    extension_reason: str | None
+    overdue: bool
+    decision: DecisionView | None
+
+
+class MilestoneView(Reply):
+    """A dated step in a membership's history (RULES §4.5)."""
+
+    kind: Literal[
+        "admitted",
+        "suspended",
+        "resubmitted",
+        "reinstated",
+        "removed",
+        "reverified",
+        "evidence_renewed",
+    ]
+    at: AwareDatetime
+    by: Actor
+    criterion: str | None
+    reason: str | None
+
+
+class CompetencyMoveView(Reply):
+    """One move of the core competency score with its reason (RULES §4.5, §7.4)."""
+
+    period_start: date
+    period_end: date
+    performance_index: Number
+    reviews_count: int
+    old: Score
+    new: Score
+    at: AwareDatetime
+
+
+class CostEntryView(Reply):
+    """One dated price of a cost head (RULES §7.2)."""
+
+    head: str
+    amount: Money
+    effective_from: date
+    reason: str
+    uplift_id: str | None = None
+
+
+class MembershipView(Reply):
+    id: str
+    category: CategoryCode
+    status: MembershipStatus
+    application_id: str
+    admitted_on: date
+    competency: Score
+    scores: dict[WeightedCriterion, int]
+    core_costs: dict[str, Money] = Field(description="in force on the day asked")
+    total_weekly_core_cost: Money
+    cohort_discounts: list[CohortTier]
+    additional_services: list[AdditionalService]
+    evidence_expiry: dict[str, date]
+    reverification_due_on: date
+    open_failures: list[CriterionFailure]
+    pending_resubmissions: list[str]
+    history: list[MilestoneView]
+    competency_moves: list[CompetencyMoveView]
+    cost_history: list[CostEntryView]
+
+
+class EstablishmentView(Reply):
+    id: str
+    provider_id: str
+    name: str
+    urn: str | None
+    address: str
+    postcode: str
+    location: Location
+    categories: list[CategoryCode]
+    capacity: int | None
+    contacts: list[Contact]
+    inspections: list[InspectionJudgement]
+    memberships: list[MembershipView]
+
+
+class EligibleEstablishment(Reply):
+    """An establishment a referral must invite (RULES §5), with what referral snapshots."""
+
+    establishment_id: str
+    provider_id: str
+    name: str
+    category: CategoryCode
+    location: Location
+    distance_miles: float
+    core_costs: dict[str, Money]
+    total_weekly_core_cost: Money
+    cohort_discounts: list[CohortTier]
+    competency: Score
+    contacts: list[Contact]
+
+
+# --- events emitted ---------------------------------------------------------------------
+
+
+class MembershipEvent(EventBase):
+    """Common payload: who it is about and whom to tell (RULES §8)."""
+
+    establishment_id: str
+    provider_id: str
+    establishment_name: str
+    category: CategoryCode
+    contacts: list[Contact]
+
+
+class ApplicationDecided(MembershipEvent):
+    """RULES §4.3: the provider is told the outcome and every failed criterion's reason."""
+
+    event_type: ClassVar[str] = "application_decided"
+    application_id: str
+    status: Literal["admitted", "rejected"]
+    failures: list[CriterionFailure]
+    scores: dict[WeightedCriterion, int]
+    competency: Score
+    core_costs: dict[str, Money]
+    total_weekly_core_cost: Money
+
+
+class MembershipAdmitted(MembershipEvent):
+    """RULES §4.3/§4.5: a new membership; everything a referral snapshot needs."""
+
+    event_type: ClassVar[str] = "membership_admitted"
+    membership_id: str
+    admitted_on: date
+    location: Location
+    competency: Score
+    core_costs: dict[str, Money]
+    total_weekly_core_cost: Money
+    cohort_discounts: list[CohortTier]
+    reverification_due_on: date
+
+
+class MembershipSuspended(MembershipEvent):
+    """RULES §4.5: applies to all authorities; open bids are withdrawn, no new referrals."""
+
+    event_type: ClassVar[str] = "membership_suspended"
+    membership_id: str
+    criterion: str
+    reason: str
+    suspended_by: Actor
+    suspended_on: date
+
+
+class MembershipReinstated(MembershipEvent):
+    """RULES §4.5: the lead accepted the resubmitted evidence."""
+
+    event_type: ClassVar[str] = "membership_reinstated"
+    membership_id: str
+    criteria: list[str]
+    reinstated_on: date
+    competency: Score
+    core_costs: dict[str, Money]
+    total_weekly_core_cost: Money
+
+
+class MembershipRemoved(MembershipEvent):
+    event_type: ClassVar[str] = "membership_removed"
+    membership_id: str
+    reason: str
+    removed_on: date
+
+
+class EvidenceExpiring(MembershipEvent):
+    """RULES §4.5/§8: evidence expires within 30 days (email and SMS)."""
+
+    event_type: ClassVar[str] = "evidence_expiring"
+    membership_id: str
+    criterion: str
+    expires_on: date
+    days_left: int
+
+
+class CompetencyChanged(MembershipEvent):
+    """RULES §4.5/§7.4: the core competency score moved by contract-management performance."""
+
+    event_type: ClassVar[str] = "competency_changed"
+    membership_id: str
+    old: Score
+    new: Score
+    performance_index: Number
+    period_start: date
+    period_end: date
+    reviews_count: int
+
+
+class CoreCostsChanged(MembershipEvent):
+    """RULES §7.2: an uplift changed one head of the qualified core costs."""
+
+    event_type: ClassVar[str] = "core_costs_changed"
+    membership_id: str
+    cost_head: str
+    old: Money
+    new: Money
+    percent: Number
+    effective_from: date
+    uplift_id: str
+    reason: str
+    core_costs: dict[str, Money] = Field(description="every head in force from effective_from")
+    total_weekly_core_cost: Money
+
+
+# --- events consumed --------------------------------------------------------------------
+
+
+class PerformanceReviewed(EventBase):
+    """Emitted by contracts (RULES §7.4): an establishment's performance over a period.
+
+    ``performance_index`` is ``(mean review score − 1) / 4 × 100``. Without ``category`` it
+    moves the competency of every current membership of the establishment.
+    """
+
+    event_type: ClassVar[str] = "performance_reviewed"
+    establishment_id: str
+    category: CategoryCode | None = None
+    period_start: date
+    period_end: date
+    performance_index: Annotated[Number, Field(ge=0, le=100)]
+    reviews_count: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _period_in_order(self) -> PerformanceReviewed:
+        if self.period_end <= self.period_start:
+            raise ValueError("period_end must be after period_start")
+        return self

@@ -1,0 +1,568 @@
+"""Published language of the referral service (RULES §5, §6.4, §10): the gateway's request
+models, the read views and replies, and the event payloads.
+
+Conventions:
+
+- Requests are ``extra="forbid"``. Money is a string with 2 decimals on the wire
+  (``"3500.00"``), a ``Decimal`` inside; floats are refused (§4.4).
+- Child data (§5 data minimisation) appears in exactly three places: ``ReferralCreate`` (the
+  owner's full record), ``ReferralView`` (the owner's read) and ``ReferralAwarded`` (the
+  winner's copy, §5 "Full details go only to the awarded provider"). Everything a provider
+  can read is built from ``AnonymisedProfile``.
+- The scoring request and result are the scoring service's own models
+  (``services.scoring.messages``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    model_validator,
+)
+
+from services.common.events import EventBase
+from services.common.money import fmt, parse
+from services.scoring.messages import RankedBidMsg, SubscoresMsg, WeightsMsg
+
+MAX_RADIUS_MILES = 200
+"""Upper bound of a referral's radius: the whole South East region fits well inside it."""
+
+Money = Annotated[
+    Decimal, BeforeValidator(parse), Field(ge=0), PlainSerializer(fmt, return_type=str)
+]
+Percent = Annotated[Decimal, Field(ge=0, lt=100)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+CategoryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z_]{1,39}$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _unique_codes(field: str, items: list) -> None:
+    codes = [i.code for i in items]
+    duplicates = sorted({c for c in codes if codes.count(c) > 1})
+    if duplicates:
+        raise ValueError(f"{field}: duplicate codes {', '.join(duplicates)}")
+
+
+# --------------------------------------------------------------------------- referral (§5)
+
+
+class Location(_Model):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class Child(_Model):
+    """One child of the referral. ``name`` and ``date_of_birth`` belong to the full record
+    only; providers see ``age``, ``gender`` and ``legal_status`` (§5)."""
+
+    age: int = Field(ge=0, le=25)
+    gender: Name | None = None
+    legal_status: Name | None = None
+    name: Name | None = None
+    date_of_birth: date | None = None
+
+
+class Need(_Model):
+    """A need of the child's plan (EHCP / care plan), worth ``marks`` (§6.3 N)."""
+
+    code: Code
+    label: Name
+    marks: int = Field(gt=0)
+
+
+class Feature(_Model):
+    """A placement requirement (§5), must-have (§6.2) or desirable with ``marks`` (§6.3 F)."""
+
+    code: Code
+    label: Name
+    must_have: bool = False
+    marks: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _desirable_has_marks(self) -> Feature:
+        if not self.must_have and self.marks < 1:
+            raise ValueError("a desirable feature is worth at least 1 mark")
+        return self
+
+
+class Incentive(_Model):
+    """Optional incentive terms (business case 8.5), e.g. an early step-down premium."""
+
+    kind: Literal["early_step_down", "other"] = "early_step_down"
+    description: Text
+    premium: Money | None = None
+    within_weeks: int | None = Field(default=None, gt=0)
+
+
+class ReferralCreate(_Model):
+    """``POST /referrals`` (§5), and the full referral record kept by the owner.
+
+    Additions to API.md: ``children[].name``, ``children[].date_of_birth`` and ``address``
+    complete the authority's full record; they never leave towards providers before award.
+    """
+
+    category: CategoryCode
+    child_reference: Name
+    children: list[Child] = Field(min_length=1, max_length=20)
+    home_location: Location
+    address: Text | None = None
+    radius_miles: float = Field(gt=0, le=MAX_RADIUS_MILES)
+    deadline: AwareDatetime
+    needs: list[Need] = []
+    features: list[Feature] = []
+    desired_outcomes: list[Text] = Field(min_length=1)
+    weights: WeightsMsg | None = None
+    price_weight: int | None = None
+    min_invited: int | None = Field(default=None, ge=1)
+    incentive: Incentive | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ReferralCreate:
+        _unique_codes("needs", self.needs)
+        _unique_codes("features", self.features)
+        if self.weights is not None and self.price_weight is not None:
+            raise ValueError("give weights or price_weight, not both")
+        return self
+
+
+class PublishRequest(_Model):
+    accept_fewer: bool = False
+
+
+class RadiusRequest(_Model):
+    radius_miles: float = Field(gt=0, le=MAX_RADIUS_MILES)
+
+
+class CancelRequest(_Model):
+    reason: Text
+
+
+# --------------------------------------------------------------------------- establishments
+
+
+class Contact(_Model):
+    name: Name
+    email: Name
+    phone: Name | None = None
+    sms_opt_in: bool = False
+
+
+class CohortTier(_Model):
+    """Qualified cohort/sibling discount (§4.4): ``percent`` off from ``min_children``."""
+
+    min_children: int = Field(ge=1)
+    percent: Percent
+
+
+class EstablishmentSnapshot(_Model):
+    """An eligible establishment as the qualification service reports it when a referral is
+    published or widened (§5), kept as the invitation's snapshot (DESIGN rule 1).
+
+    ``distance_miles`` is the exact great-circle distance to the child's home (§6.3);
+    ``core_costs`` and ``cohort_discounts`` are the qualified offer (§4.4).
+    """
+
+    establishment_id: str
+    provider_id: str
+    name: Name
+    distance_miles: Decimal = Field(ge=0)
+    core_costs: dict[str, Money]
+    cohort_discounts: list[CohortTier] = []
+    competency: Decimal = Field(ge=0, le=100)
+    contacts: list[Contact] = []
+
+
+class Standing(_Model):
+    """An establishment's membership at the deadline (§6.2, §6.3 C), recorded at close."""
+
+    admitted: bool
+    competency: Decimal = Field(ge=0, le=100)
+
+
+# --------------------------------------------------------------------------- bids (§5)
+
+
+class VariableCost(_Model):
+    label: Name
+    weekly: Money
+
+
+class BidCreate(_Model):
+    """``POST /referrals/{id}/bids`` and ``PUT …/bids/{bid_id}`` (§5).
+
+    ``core_costs`` are weekly amounts **per child**, one for every head of the qualified
+    offer; ``variable_costs`` are weekly items for the whole referral.
+    """
+
+    establishment_id: str
+    core_costs: dict[str, Money]
+    variable_costs: list[VariableCost] = []
+    needs_met: list[Code] = []
+    features_met: list[Code] = []
+    outcomes_statement: Text
+    proposed_start: date | None = None
+
+
+class QuestionCreate(_Model):
+    establishment_id: str
+    question: Text
+
+
+class AnswerCreate(_Model):
+    """``answer`` is published to every invited establishment (§5). ``question`` optionally
+    rewords the question before publication so that it cannot identify the asker."""
+
+    answer: Text
+    question: Text | None = None
+
+
+class DeclineCreate(_Model):
+    establishment_id: str
+    reason_code: Code
+    note: Text | None = None
+
+
+class OutcomeScoreCreate(_Model):
+    evaluator: Name
+    score: int = Field(ge=0, le=100)
+
+
+class ParentChoice(_Model):
+    bid_id: str
+    reason: Text | None = None
+
+
+class AwardRequest(_Model):
+    bid_id: str | None = None
+
+
+class DirectPlacementCreate(_Model):
+    """``POST /direct-placements`` (§5, business case 8.10)."""
+
+    establishment_id: str
+    category: CategoryCode
+    reason_code: Code
+    justification: Text
+    weekly_price: Money
+    child_reference: Name
+
+
+# --------------------------------------------------------------------------- views, replies
+
+
+class AnonymisedChild(_Model):
+    age: int
+    gender: str | None = None
+    legal_status: str | None = None
+
+
+class AnonymisedProfile(_Model):
+    """All that providers ever see of a referral (§5 data minimisation): no name, date of
+    birth, address, child reference or home location. ``weights`` are the award criteria."""
+
+    referral_id: str
+    category: str
+    deadline: AwareDatetime
+    children_count: int
+    children: list[AnonymisedChild]
+    needs: list[Need]
+    features: list[Feature]
+    desired_outcomes: list[str]
+    weights: WeightsMsg
+    incentive: Incentive | None = None
+
+
+class InvitationNotice(_Model):
+    """An invited establishment as notifications need it; distance in whole miles (§5)."""
+
+    establishment_id: str
+    provider_id: str
+    name: str
+    distance_miles: int
+    contacts: list[Contact]
+
+
+class ProviderReferralView(AnonymisedProfile):
+    """``GET /referrals/{id}`` for an invited provider: the profile, the status and its own
+    invited establishments with their whole-mile distances (§5, §10)."""
+
+    status: str
+    invitations: list[InvitationNotice]
+
+
+class EvaluationView(_Model):
+    """``POST /referrals/{id}/evaluate`` reply (§6.3, §6.4)."""
+
+    status: str
+    ranking: list[RankedBidMsg]
+    shortlist: list[str]
+
+
+class ReferralView(_Model):
+    """``GET /referrals/{id}`` for the owning authority (§10): the full record."""
+
+    referral_id: str
+    authority: str
+    status: str
+    spec: ReferralCreate
+    weights: WeightsMsg
+    min_invited: int
+    created_at: AwareDatetime
+    published_at: AwareDatetime | None
+    closed_at: AwareDatetime | None
+    invitations: list[InvitationNotice]
+    declines_count: int
+    evaluation: EvaluationView | None
+    parent_choice_bid_id: str | None
+    awarded_bid_id: str | None
+    placement_id: str | None
+    cancel_reason: str | None
+
+
+class PublishResult(_Model):
+    status: str
+    invited: int
+
+
+class RadiusResult(_Model):
+    radius_miles: float
+    invited_total: int
+    newly_invited: int
+
+
+class PriceBreakdown(_Model):
+    """A bid's weekly price (§4.4, §5, §6.3), exactly as the placement agreement keeps it
+    (§7.1): ``weekly_price = children × Σ core_costs − discount + Σ variable_costs`` with
+    ``discount = round_half_up(children × Σ core_costs × discount_percent / 100)``."""
+
+    core_costs: dict[str, Money]
+    children: int
+    variable_costs: list[VariableCost]
+    discount_percent: Percent
+    discount: Money
+    weekly_price: Money
+
+
+class BidView(BidCreate):
+    """A bid as its bidder, or the owner after the deadline, reads it (§5 sealed bids).
+    ``outcome_scores`` (evaluator → score) is shown to the owner only."""
+
+    bid_id: str
+    provider_id: str
+    status: Literal["submitted", "withdrawn"]
+    price: PriceBreakdown
+    submitted_at: AwareDatetime
+    withdrawn_at: AwareDatetime | None = None
+    withdrawn_reason: str | None = None
+    outcome_scores: dict[str, int] | None = None
+
+
+class BidsView(_Model):
+    """``GET /referrals/{id}/bids`` (§5, §10): the owner sees only ``count`` until the bids
+    are opened; a provider sees its own bids and no count."""
+
+    count: int | None = None
+    items: list[BidView] | None = None
+
+
+class QuestionView(_Model):
+    """A clarification (§5). ``establishment_id`` is shown to the owner and to the asker
+    only; ``question`` is the published wording once answered."""
+
+    question_id: str
+    question: str
+    answer: str | None
+    asked_at: AwareDatetime
+    answered_at: AwareDatetime | None
+    establishment_id: str | None = None
+
+
+class FeedbackView(_Model):
+    """A bidder's own feedback (§5): its total and sub-scores, rank, the number of compliant
+    bids and the winning total; a non-compliant bid gets its reason instead of scores."""
+
+    bid_id: str
+    establishment_id: str
+    awarded: bool
+    compliant: bool
+    reason: str | None = None
+    rank: int | None = None
+    total: Decimal | None = None
+    subscores: SubscoresMsg | None = None
+    weekly_price: Money
+    compliant_bids_count: int
+    winning_total: Decimal | None = None
+
+
+class AwardResult(_Model):
+    placement_id: str
+
+
+# --------------------------------------------------------------------------- events
+
+
+class _ReferralEvent(EventBase):
+    referral_id: str
+    authority: str
+    category: str
+
+
+class _InvitationEvent(_ReferralEvent):
+    profile: AnonymisedProfile
+    invited: list[InvitationNotice]
+
+
+class ReferralPublished(_InvitationEvent):
+    """§5, §8: alert the contacts of every invited establishment."""
+
+    event_type = "referral_published"
+
+
+class ReferralWidened(_InvitationEvent):
+    """§5 widening, §8: ``invited`` holds the newly invited establishments only."""
+
+    event_type = "referral_widened"
+    radius_miles: float
+
+
+class BidReceived(_ReferralEvent):
+    """§8: the bidder's receipt. No bid content (sealed, §5)."""
+
+    event_type = "bid_received"
+    bid_id: str
+    establishment_id: str
+    provider_id: str
+    action: Literal["submitted", "changed", "withdrawn"]
+    reason: str | None = None
+    contacts: list[Contact]
+
+
+class InvitationDeclined(_ReferralEvent):
+    """§5: declines feed benchmarking (§7.6) as intelligence on market capacity."""
+
+    event_type = "invitation_declined"
+    establishment_id: str
+    provider_id: str
+    reason_code: str
+    note: str | None = None
+
+
+class QuestionAnswered(_ReferralEvent):
+    """§5, §8: the anonymised question and its answer for every invited establishment."""
+
+    event_type = "question_answered"
+    question_id: str
+    question: str
+    answer: str
+    recipients: list[InvitationNotice]
+
+
+class ReferralClosed(_ReferralEvent):
+    """§8: tell the owning commissioner how many bids were received."""
+
+    event_type = "referral_closed"
+    bids_count: int
+    early: bool
+
+
+class ShortlistEntry(_Model):
+    bid_id: str
+    establishment_id: str
+    name: str
+    total: Decimal | None
+    weekly_price: Money
+
+
+class ParentChoiceRequired(_ReferralEvent):
+    """§6.4, §8: the commissioner must record the parents' choice from the shortlist."""
+
+    event_type = "parent_choice_required"
+    shortlist: list[ShortlistEntry]
+
+
+class ReferralAwarded(_ReferralEvent):
+    """§5 award → §7.1 placement agreement (contracts) and the winner's notification (§8).
+
+    ``placement_id`` is chosen here so that the contracts service creates the placement
+    under it idempotently and the award reply can name it. ``referral`` is the full record
+    for the winner only (§5).
+    """
+
+    event_type = "referral_awarded"
+    placement_id: str
+    bid_id: str
+    provider_id: str
+    establishment_id: str
+    establishment_name: str
+    contacts: list[Contact]
+    child_reference: str
+    price: PriceBreakdown
+    proposed_start: date | None
+    incentive: Incentive | None
+    desired_outcomes: list[str]
+    published_at: AwareDatetime
+    awarded_at: AwareDatetime
+    bids_count: int
+    compliant_bids_count: int
+    winning_total: Decimal | None
+    parent_choice: bool
+    parent_choice_reason: str | None
+    referral: ReferralCreate
+
+
+class BidFeedback(_ReferralEvent):
+    """§5, §8: one event per unsuccessful bidder, carrying only that bidder's feedback, so
+    that notifications email each its own (after an award or an unsuccessful referral)."""
+
+    event_type = "bid_feedback"
+    provider_id: str
+    contacts: list[Contact]
+    feedback: FeedbackView
+
+
+class ReferralUnsuccessful(_ReferralEvent):
+    """§5: no compliant bid. Each bidder's reason follows as its own ``bid_feedback``."""
+
+    event_type = "referral_unsuccessful"
+    bids_count: int
+
+
+class ReferralCancelled(_ReferralEvent):
+    """§5: cancelled before award, with its reason; invited establishments are told."""
+
+    event_type = "referral_cancelled"
+    reason: str
+    status_before: str
+    invited: list[InvitationNotice]
+
+
+class DirectPlacementRecorded(EventBase):
+    """§5 direct placement (business case 8.10): contracts creates the placement under
+    ``placement_id``; benchmarking and publication report it separately."""
+
+    event_type = "direct_placement_recorded"
+    direct_placement_id: str
+    placement_id: str
+    authority: str
+    category: str
+    establishment_id: str
+    provider_id: str
+    reason_code: str
+    justification: str
+    weekly_price: Money
+    child_reference: str
