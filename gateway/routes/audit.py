@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask_openapi3 import APIBlueprint
+from flask_openapi3 import APIBlueprint, Tag
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from gateway.app import call
 from gateway.auth import require
-from services.common.settings import SERVICES
+from services.common.settings import AUDITED_SERVICES
 
-bp = APIBlueprint("audit", __name__, url_prefix="/api/v1", abp_tags=[{"name": "audit"}],
+bp = APIBlueprint("audit", __name__, url_prefix="/api/v1", abp_tags=[Tag(name="audit")],
                   abp_security=[{"bearer": []}])
 
 
@@ -25,11 +25,11 @@ class AuditQuery(BaseModel):
 
 def _services(name: str | None) -> tuple[str, ...]:
     if name is None:
-        return SERVICES
-    if name not in SERVICES:
+        return AUDITED_SERVICES
+    if name not in AUDITED_SERVICES:
         from services.common.errors import InvalidInput
 
-        raise InvalidInput.at(["query", "service"], f"one of {', '.join(SERVICES)}")
+        raise InvalidInput.at(["query", "service"], f"one of {', '.join(AUDITED_SERVICES)}")
     return (name,)
 
 
@@ -51,7 +51,7 @@ def records(query: AuditQuery):
 @require("lead", "auditor")
 def verify():
     """Verify every service's chain: ``{ok, checked, first_bad?, services}``."""
-    results = {s: call(s, "audit_verify") for s in SERVICES}
+    results = {s: call(s, "audit_verify") for s in AUDITED_SERVICES}
     bad = [s for s, r in results.items() if not r["ok"]]
     body = {"ok": not bad, "checked": sum(r["checked"] for r in results.values()),
             "services": results}

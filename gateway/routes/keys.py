@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, g
-from flask_openapi3 import APIBlueprint
+from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.app import call, limiter
@@ -11,7 +11,7 @@ from gateway.auth import create_key, require, revoke_key
 from gateway.idempotency import idempotent
 from services.qualification.messages import ProviderCreate
 
-bp = APIBlueprint("keys", __name__, url_prefix="/api/v1", abp_tags=[{"name": "keys"}],
+bp = APIBlueprint("keys", __name__, url_prefix="/api/v1", abp_tags=[Tag(name="keys")],
                   abp_security=[{"bearer": []}])
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import Response, current_app, jsonify
-from flask_openapi3 import APIBlueprint
+from flask_openapi3 import APIBlueprint, Tag
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway.auth import require
 from gateway.rpc import ServiceUnavailable
 from services.common.settings import SERVICES
 
-bp = APIBlueprint("system", __name__, abp_tags=[{"name": "operations"}])
+bp = APIBlueprint("system", __name__, abp_tags=[Tag(name="operations")])
 _pool = ThreadPoolExecutor(max_workers=len(SERVICES), thread_name_prefix="health")
 
 

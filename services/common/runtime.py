@@ -25,6 +25,7 @@ from sqlalchemy import MetaData, create_engine
 from sqlalchemy.orm import sessionmaker
 
 from services.common.clock import Clock, OffsetClock
+from services.common.errors import Forbidden
 from services.common.logging import bind_request, clear_contextvars, configure, get_logger
 from services.common.settings import get_settings
 from services.common.tables import common_tables
@@ -99,7 +100,7 @@ class RequestContext(DependencyProvider):
         self._started = weakref.WeakKeyDictionary()
 
     def get_dependency(self, worker_ctx):
-        return worker_ctx.data
+        return CallContext(worker_ctx.data)
 
     def worker_setup(self, worker_ctx):
         request_id = worker_ctx.data.get("request_id")
@@ -116,6 +117,18 @@ class RequestContext(DependencyProvider):
         else:
             log.warning("failed", ms=took, error=repr(exc_info[1]))
         clear_contextvars()
+
+
+class CallContext:
+    """Who is calling (the gateway's principal, RULES §1) and the request id."""
+
+    def __init__(self, data: dict):
+        self.principal, self.request_id = actor_from_context(data)
+
+    def require_principal(self) -> dict:
+        if not self.principal:
+            raise Forbidden("this call needs a principal")
+        return self.principal
 
 
 class DeadlineRpc(Rpc):

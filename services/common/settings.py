@@ -9,6 +9,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICES = ("qualification", "referral", "scoring", "contracts", "notifications")
+# services that hold state and so keep an audit chain (RULES §9); scoring is stateless
+AUDITED_SERVICES = ("qualification", "referral", "contracts", "notifications")
 
 
 class Settings(BaseSettings):

@@ -14,12 +14,11 @@ Per-category instances (DESIGN "Scoring can be run per category"; naming in
 from __future__ import annotations
 
 import os
-from typing import TypeVar
 
 from nameko.rpc import rpc
-from pydantic import BaseModel, ValidationError
 
 from services.common.errors import InvalidInput
+from services.common.validation import parse
 from services.scoring import rules
 from services.scoring.messages import (
     CATEGORIES,
@@ -35,17 +34,6 @@ from services.scoring.messages import (
 )
 
 CATEGORIES_ENV = "SCORING_CATEGORIES"
-M = TypeVar("M", bound=BaseModel)
-
-
-def parse(model: type[M], data: object) -> M:
-    """Validate an RPC argument; pydantic's errors become one InvalidInput (HTTP 422)."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
-        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
-        raise InvalidInput(detail, errors) from None
 
 
 def _weights(msg: WeightsMsg | None) -> rules.Weights | None:

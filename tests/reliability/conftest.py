@@ -1,5 +1,6 @@
 import pytest
 
+from tests.support.fixtures import api, stack  # noqa: F401
 from tests.support.infra import bootstrap_once, nameko_config
 
 
@@ -11,20 +12,3 @@ def _bootstrapped():
 @pytest.fixture
 def config():
     return nameko_config()
-
-
-@pytest.fixture
-def container_factory(config):
-    """Start nameko containers on the real broker; stop them after the test."""
-    from nameko.containers import ServiceContainer
-
-    containers = []
-
-    def make(cls, overrides: dict | None = None):
-        container = ServiceContainer(cls, {**config, **(overrides or {})})
-        containers.append(container)
-        return container
-
-    yield make
-    for c in containers:
-        c.stop()

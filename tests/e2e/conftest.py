@@ -1,0 +1,1 @@
+from tests.support.fixtures import api, stack  # noqa: F401

@@ -1,0 +1,112 @@
+"""The whole system started the way `make run` starts it: every line of infra/Procfile as
+its own process, against the test database and RabbitMQ virtual host. Processes can be
+stopped and started one by one (honcho would stop them all when one stops)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+
+from tests.support.infra import bootstrap_once, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+LOGS = ROOT / "var" / "e2e-logs"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def procfile() -> dict[str, str]:
+    entries = {}
+    for line in (ROOT / "infra" / "Procfile").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, cmd = line.split(":", 1)
+            entries[name.strip()] = cmd.strip()
+    return entries
+
+
+class Stack:
+    def __init__(self, extra_env: dict[str, str] | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "DPS_GATEWAY_PORT": str(self.port),
+                    "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+        self.commands = procfile()
+        self.procs: dict[str, subprocess.Popen] = {}
+        LOGS.mkdir(parents=True, exist_ok=True)
+
+    # -- processes -------------------------------------------------------------------
+    def start(self, name: str | None = None) -> None:
+        for proc_name in [name] if name else list(self.commands):
+            log = open(LOGS / f"{proc_name}.log", "ab")  # noqa: SIM115 - lives with the process
+            self.procs[proc_name] = subprocess.Popen(
+                ["bash", "-c", f"exec {self.commands[proc_name]}"], cwd=ROOT, env=self.env,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def stop(self, name: str, timeout: float = 15) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+    def stop_all(self) -> None:
+        for name in list(self.procs):
+            self.stop(name)
+
+    def log_text(self, name: str) -> str:
+        return (LOGS / f"{name}.log").read_text(errors="replace")
+
+    # -- readiness -------------------------------------------------------------------
+    def health(self) -> requests.Response | None:
+        try:
+            return requests.get(f"{self.url}/health", timeout=10)
+        except requests.RequestException:
+            return None
+
+    def wait_healthy(self, seconds: float = 90) -> None:
+        def healthy():
+            response = self.health()
+            return response is not None and response.status_code == 200
+
+        wait_for(healthy, seconds, "every service to answer /health", interval=0.5)
+
+    # -- keys ------------------------------------------------------------------------
+    def key(self, role: str, authority: str | None = None, provider_id: str | None = None,
+            label: str = "e2e") -> str:
+        from gateway.auth import create_key
+        from services.common.runtime import make_engine
+
+        engine = make_engine(pool_size=1)
+        try:
+            return create_key(engine, role, label, authority, provider_id)[1]
+        finally:
+            engine.dispose()
+
+
+def start_stack(extra_env: dict[str, str] | None = None) -> Stack:
+    bootstrap_once()
+    for old in LOGS.glob("*.log"):
+        old.unlink()
+    stack = Stack(extra_env)
+    stack.start()
+    try:
+        stack.wait_healthy()
+    except AssertionError:
+        stack.stop_all()
+        raise
+    time.sleep(0.5)
+    return stack
