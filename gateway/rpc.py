@@ -13,11 +13,12 @@ import threading
 import time
 from contextlib import contextmanager, suppress
 
-from nameko.exceptions import RemoteError, RpcTimeout, UnknownService, registry
+from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 from prometheus_client import Histogram
 
 from services.common import errors
+from services.common import runtime  # noqa: F401  (registers typed remote errors)
 from services.common.logging import get_logger
 from services.common.settings import Settings
 
@@ -25,9 +26,6 @@ log = get_logger(__name__)
 
 RPC_LATENCY = Histogram("dps_rpc_seconds", "RPC latency per service method",
                         ["service", "method", "outcome"])
-
-for _cls in errors.ALL_ERRORS:  # typed errors across RPC (nameko-examples pattern)
-    registry[f"{_cls.__module__}.{_cls.__name__}"] = _cls
 
 
 class ServiceUnavailable(Exception):

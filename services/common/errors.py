@@ -58,4 +58,13 @@ class Forbidden(DomainError):
     title = "Forbidden"
 
 
-ALL_ERRORS = (DomainError, Conflict, InvalidInput, NotFound, Forbidden)
+class Unavailable(DomainError):
+    """A service this call needs did not answer (HTTP 503). Raised by a service about the
+    services it calls itself, so that the gateway answers 503 as for its own calls;
+    ``Unavailable("...", [{"service": "scoring"}])`` names it in the problem body."""
+
+    status = 503
+    title = "Service Unavailable"
+
+
+ALL_ERRORS = (DomainError, Conflict, InvalidInput, NotFound, Forbidden, Unavailable)

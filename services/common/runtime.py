@@ -19,19 +19,23 @@ import weakref
 import kombu
 from kombu.pools import producers
 from nameko.events import EventHandler
+from nameko.exceptions import registry
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
 from sqlalchemy import MetaData, create_engine
 from sqlalchemy.orm import sessionmaker
 
 from services.common.clock import Clock, OffsetClock
-from services.common.errors import Forbidden
+from services.common.errors import ALL_ERRORS, Forbidden
 from services.common.logging import bind_request, clear_contextvars, configure, get_logger
 from services.common.settings import get_settings
 from services.common.tables import common_tables
 from services.common.uow import UnitOfWork, actor_from_context, audit_rows, verify_audit
 
 log = get_logger(__name__)
+
+for _cls in ALL_ERRORS:  # typed errors across RPC between services (nameko-examples pattern)
+    registry[f"{_cls.__module__}.{_cls.__name__}"] = _cls
 
 ATTEMPTS_HEADER = "x-dps-attempts"
 

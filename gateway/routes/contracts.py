@@ -1,0 +1,208 @@
+"""Contracts and placements (API.md "Contracts and placements", RULES §7).
+
+The gateway authenticates, checks the role (401/403 before any validation), validates with
+the contracts service's models and calls it; ownership and §10's 404-vs-403 are decided by
+the service. Additions to API.md, documented in the OpenAPI document:
+
+- ``POST /block-contracts/{id}/placements``: place a child into a free block place (§7.3).
+- ``GET /reviews/overdue``: placements whose outcome review is overdue (§7.4).
+- ``GET /performance``: an establishment's performance index and the reports sent to the
+  qualification service (§7.4).
+- ``GET /placements/{id}?on=YYYY-MM-DD``: the price in force and weekly cost on a day (§7.2).
+- ``GET /block-contracts/{id}?as_of=YYYY-MM-DD``: occupancy and voids up to a day (§7.3).
+"""
+
+from __future__ import annotations
+
+from flask import Response
+from flask_openapi3 import APIBlueprint, Tag
+
+from gateway.app import call
+from gateway.auth import require
+from gateway.idempotency import idempotent
+from services.contracts.messages import (
+    BenchmarkQuery,
+    BlockContractCreate,
+    BlockPath,
+    BlockPlaceCreate,
+    BlockQuery,
+    CostShareQuery,
+    OverdueQuery,
+    PerformanceQuery,
+    PlacementEnd,
+    PlacementPath,
+    PlacementQuery,
+    PlacementsQuery,
+    PlacementStart,
+    PublicationQuery,
+    ReviewCreate,
+    UpliftCreate,
+    VariationCreate,
+)
+
+bp = APIBlueprint(
+    "contracts",
+    __name__,
+    url_prefix="/api/v1",
+    abp_tags=[Tag(name="contracts", description="placements, uplifts, blocks, publication")],
+    abp_security=[{"bearer": []}],
+)
+
+READERS = ("commissioner", "lead", "provider", "contract_manager")
+OWNERS = ("commissioner", "lead")
+
+
+def _query(model) -> dict:
+    return model.model_dump(mode="json", by_alias=True)
+
+
+# --- placements (§7.1, §7.2, §7.4) ----------------------------------------------------------
+
+
+@bp.get("/placements")
+@require(*READERS)
+def list_placements(query: PlacementsQuery):
+    """Placements: a commissioner its authority's, a provider its own without child details,
+    the contract manager all (§10). Paged with ``limit`` and ``cursor``."""
+    return call("contracts", "list_placements", _query(query))
+
+
+@bp.get("/placements/<placement_id>")
+@require(*READERS)
+def get_placement(path: PlacementPath, query: PlacementQuery):
+    """One placement with its price history, weekly cost on ``on`` (default today), reviews
+    and next review date. Another authority's or provider's placement is 404 (§10)."""
+    return call("contracts", "get_placement", path.placement_id, _query(query))
+
+
+@bp.post("/placements/<placement_id>/start")
+@require(*OWNERS)
+def start_placement(path: PlacementPath, body: PlacementStart):
+    """``pending_start → active`` on ``date`` (owner commissioner, §7.1)."""
+    return call("contracts", "start_placement", path.placement_id, body.model_dump(mode="json"))
+
+
+@bp.post("/placements/<placement_id>/end")
+@require(*OWNERS)
+def end_placement(path: PlacementPath, body: PlacementEnd):
+    """``active → ended`` on ``date`` with an end reason (owner commissioner, §7.1)."""
+    return call("contracts", "end_placement", path.placement_id, body.model_dump(mode="json"))
+
+
+@bp.post("/placements/<placement_id>/variations")
+@require(*OWNERS)
+@idempotent
+def vary_placement(path: PlacementPath, body: VariationCreate):
+    """A dated price change with a reason (owner commissioner, §7.2)."""
+    body_json = body.model_dump(mode="json", exclude_none=True)
+    return call("contracts", "vary_placement", path.placement_id, body_json), 201
+
+
+@bp.post("/placements/<placement_id>/reviews")
+@require(*OWNERS)
+@idempotent
+def record_review(path: PlacementPath, body: ReviewCreate):
+    """An outcome review: 1–5 per monitored component, the child's and parents' views
+    (owner commissioner, §7.4)."""
+    return call("contracts", "record_review", path.placement_id, body.model_dump(mode="json")), 201
+
+
+@bp.get("/reviews/overdue")
+@require("commissioner", "lead", "contract_manager")
+def overdue_reviews(query: OverdueQuery):
+    """Active placements whose review is overdue on ``as_of`` (default today), most overdue
+    first: own authority's, or all for the contract manager (§7.4)."""
+    return call("contracts", "overdue_reviews", _query(query))
+
+
+# --- uplifts (§7.2) -----------------------------------------------------------------------
+
+
+@bp.post("/uplifts")
+@require("contract_manager")
+@idempotent
+def set_uplift(body: UpliftCreate):
+    """A common annual uplift of one core head in one category from ``effective_from``:
+    applied to matching placements (never variable costs) and, through the qualification
+    service, to admitted establishments' qualified core costs (§7.2)."""
+    return call("contracts", "set_uplift", body.model_dump(mode="json")), 201
+
+
+# --- block contracts (§7.3) -----------------------------------------------------------------
+
+
+@bp.post("/block-contracts")
+@require(*OWNERS)
+@idempotent
+def create_block_contract(body: BlockContractCreate):
+    """Reserve ``places`` at an admitted establishment from ``start`` to ``end`` (both days
+    included) at a weekly price per place (§7.3)."""
+    return call("contracts", "create_block_contract", body.model_dump(mode="json")), 201
+
+
+@bp.get("/block-contracts/<block_id>")
+@require("commissioner", "lead", "contract_manager")
+def get_block_contract(path: BlockPath, query: BlockQuery):
+    """Occupancy and voids (unused place-weeks) up to ``as_of`` (§7.3): owner and contract
+    manager."""
+    return call("contracts", "get_block_contract", path.block_id, _query(query))
+
+
+@bp.post("/block-contracts/<block_id>/placements")
+@require(*OWNERS)
+@idempotent
+def place_in_block(path: BlockPath, body: BlockPlaceCreate):
+    """Place a child into a free place of the block from ``start_date``; recorded as a
+    placement at the place price (§7.3). ``409`` when no place is free."""
+    return call("contracts", "place_in_block", path.block_id, body.model_dump(mode="json")), 201
+
+
+# --- publication (§7.5) -----------------------------------------------------------------------
+
+
+@bp.get("/publications/awards")
+@require()
+def award_publication(query: PublicationQuery):
+    """The quarter's awards as an OCDS 1.1 release package (``format=ocds``) or CSV
+    (``format=csv``); no child data. An ended quarter is frozen: the same bytes every time
+    (``X-Publication-Frozen: true``). OCDS for a quarter without an award is 404 (a package
+    holds at least one release); the CSV is then the header alone."""
+    result = call("contracts", "award_publication", _query(query))
+    response = Response(result["content"].encode("utf-8"), mimetype=None)
+    response.headers["Content-Type"] = result["media_type"]
+    response.headers["ETag"] = f'"{result["sha256"]}"'
+    response.headers["X-Publication-Frozen"] = "true" if result["frozen"] else "false"
+    if query.format == "csv":
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="dps-awards-{query.quarter}.csv"'
+        )
+    return response
+
+
+# --- benchmarks (§7.6), cost shares (§7.7), performance (§7.4) --------------------------------
+
+
+@bp.get("/benchmarks")
+@require("commissioner", "lead", "contract_manager")
+def benchmarks(query: BenchmarkQuery):
+    """A category's figures over ``from``..``to`` (default the last 12 months): cost
+    distribution, bids per referral, time to place, reviews, demand, declines by reason and
+    transaction fees per authority and quarter. A commissioner sees its own authority by name
+    and the others under stable anonymous labels (§10)."""
+    return call("contracts", "benchmarks", _query(query))
+
+
+@bp.get("/cost-shares")
+@require("contract_manager", "lead")
+def cost_shares(query: CostShareQuery):
+    """Financial year ``year``/``year+1``: running cost split by placements of the previous
+    year, set-up cost split equally, transaction fees per authority and quarter (§7.7)."""
+    return call("contracts", "cost_shares", _query(query))
+
+
+@bp.get("/performance")
+@require("contract_manager", "lead")
+def performance(query: PerformanceQuery):
+    """An establishment's performance index over a period (§7.4) and the reports sent to
+    the qualification service for its competency moves (§4.5)."""
+    return call("contracts", "performance", _query(query))

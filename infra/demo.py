@@ -1,0 +1,120 @@
+"""The demo region for `make run` (idempotent): the seven partner authorities of RULES §1
+with a commissioner key each, a lead key, a contract-manager key and an auditor key, and
+a spread of provider organisations and establishments over the South East.
+
+Keys are shown once and stored hashed, so the demo keeps the ones it made in
+``var/demo-keys.json`` and reuses them while they still authenticate.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import requests
+
+from gateway.auth import create_key
+from services.common.runtime import make_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+KEYS_FILE = ROOT / "var" / "demo-keys.json"
+
+AUTHORITIES = {
+    "BHCC": "Brighton & Hove City Council",
+    "ESCC": "East Sussex County Council",
+    "ECC": "Essex County Council",
+    "KCC": "Kent County Council",
+    "MED": "Medway Council",
+    "SCC": "Surrey County Council",
+    "WSCC": "West Sussex County Council",
+}
+
+PROVIDERS = [
+    ("Downs Learning Trust", "04812345", "admissions@downs-learning.example"),
+    ("Weald Family Fostering", "05123987", "referrals@weald-fostering.example"),
+    ("Harbour Children's Homes", "06234511", "placements@harbour-homes.example"),
+    ("Thames Gateway Education", "07345622", "office@tg-education.example"),
+    ("North Downs Care Group", "08456733", "referrals@northdowns-care.example"),
+    ("Seaside Supported Living", "09567844", "hello@seaside-living.example"),
+    ("Chiltern Specialist Schools", "03678955", "admissions@chiltern-ss.example"),
+    ("Medway Valley Foster Care", "02789066", "team@mvfc.example"),
+]
+
+
+class Client:
+    def __init__(self, url: str, key: str | None = None):
+        self.url = url.rstrip("/")
+        self.session = requests.Session()
+        if key:
+            self.session.headers["Authorization"] = f"Bearer {key}"
+
+    def call(self, method: str, path: str, idem: str | None = None, **kwargs):
+        headers = {"Idempotency-Key": idem} if idem else {}
+        response = self.session.request(method, self.url + path, headers=headers,
+                                        timeout=60, **kwargs)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{method} {path} → {response.status_code} {response.text}")
+        return response.json() if response.content else None
+
+
+def _keys(url: str) -> dict:
+    known = json.loads(KEYS_FILE.read_text()) if KEYS_FILE.exists() else {}
+    wanted = {"lead": ("lead", None), "contract_manager": ("contract_manager", None),
+              "auditor": ("auditor", None)}
+    wanted.update({f"commissioner:{code}": ("commissioner", code) for code in AUTHORITIES})
+    engine = make_engine(pool_size=1)
+    try:
+        for name, (role, authority) in wanted.items():
+            key = known.get(name)
+            alive = key and requests.get(f"{url}/api/v1/dps", timeout=10, headers={
+                "Authorization": f"Bearer {key}"}).status_code != 401
+            if not alive:
+                known[name] = create_key(engine, role, f"demo {name}", authority)[1]
+    finally:
+        engine.dispose()
+    KEYS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    KEYS_FILE.write_text(json.dumps(known, indent=2))
+    return known
+
+
+def _providers(url: str, keys: dict) -> dict[str, dict]:
+    """Register the demo provider organisations (Idempotency-Key makes it repeatable)."""
+    anonymous = Client(url)
+    providers = {}
+    for name, number, email in PROVIDERS:
+        stored = keys.get(f"provider:{name}")
+        if stored:
+            providers[name] = stored
+            continue
+        created = anonymous.call("POST", "/api/v1/providers", idem=f"demo-provider-{number}",
+                                 json={"name": name, "companies_house_number": number,
+                                       "contact_email": email})
+        providers[name] = keys[f"provider:{name}"] = {"id": created["id"],
+                                                      "api_key": created["api_key"]}
+    KEYS_FILE.write_text(json.dumps(keys, indent=2))
+    return providers
+
+
+def load(url: str) -> None:
+    keys = _keys(url)
+    providers = _providers(url, keys)
+    try:
+        from infra.demo_region import load_region
+    except ModuleNotFoundError:  # establishments and memberships come with qualification
+        load_region = None
+    if load_region is not None:
+        load_region(Client, url, keys, providers)
+    _print(url, keys, providers)
+
+
+def _print(url: str, keys: dict, providers: dict) -> None:
+    print(f"\nDPS platform is up at {url}\n")
+    print(f"  lead (WSCC):        {keys['lead']}")
+    print(f"  contract manager:   {keys['contract_manager']}")
+    print(f"  auditor:            {keys['auditor']}")
+    for code, name in AUTHORITIES.items():
+        print(f"  commissioner {code:5} {keys[f'commissioner:{code}']}  ({name})")
+    for name, p in providers.items():
+        print(f"  provider  {p['api_key']}  ({name})")
+    print(f"\nTry:  curl {url}/health")
+    print(f"      curl -H 'Authorization: Bearer {keys['lead']}' {url}/api/v1/dps\n")
