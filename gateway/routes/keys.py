@@ -15,6 +15,14 @@ bp = APIBlueprint("keys", __name__, url_prefix="/api/v1", abp_tags=[Tag(name="ke
                   abp_security=[{"bearer": []}])
 
 
+# open registration has its own blueprint so that its rate limit is checked before the
+# body is validated: a flood of invalid requests is limited too
+registration = APIBlueprint("registration", __name__, url_prefix="/api/v1",
+                            abp_tags=[Tag(name="keys")])
+limiter.limit(lambda: current_app.extensions["dps.settings"].registration_rate_limit)(
+    registration)
+
+
 class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: str = Field(description="lead, commissioner, provider, contract_manager, auditor")
@@ -45,9 +53,8 @@ def _lead_authority():
     return current_app.extensions["dps.settings"].lead_authority
 
 
-@bp.post("/providers", responses={201: ProviderRegistered})
+@registration.post("/providers", responses={201: ProviderRegistered})
 @require(public=True)
-@limiter.limit(lambda: current_app.extensions["dps.settings"].registration_rate_limit)
 @idempotent
 def register_provider(body: ProviderCreate):
     """Open registration of a provider organisation (RULES §3); returns its key once."""
@@ -74,3 +81,8 @@ def revoke(path: KeyPath):
     """Revoke a key: the lead, or the key's own principal."""
     revoke_key(_engine(), path.key_id, g.principal)
     return "", 204
+
+
+def register(app) -> None:
+    app.register_api(registration)
+    app.register_api(bp)

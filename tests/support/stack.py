@@ -39,6 +39,7 @@ class Stack:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "DPS_GATEWAY_PORT": str(self.port),
+                    "DPS_REGISTRATION_RATE_LIMIT": "10000 per minute",
                     "PYTHONUNBUFFERED": "1", **(extra_env or {})}
         self.commands = procfile()
         self.procs: dict[str, subprocess.Popen] = {}
