@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -123,8 +124,6 @@ def call(service: str, method: str, *args, timeout: float | None = None, **kwarg
     principal = g.get("principal")
     context = {"request_id": g.get("request_id")}
     if principal is not None:
-        import json
-
         context["principal"] = json.dumps(principal.as_context())
     return current_app.extensions["dps.rpc"].call(service, method, *args, context=context,
                                                   timeout=timeout, **kwargs)

@@ -17,8 +17,10 @@ from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 from prometheus_client import Histogram
 
-from services.common import errors
-from services.common import runtime  # noqa: F401  (registers typed remote errors)
+from services.common import (
+    errors,
+    runtime,  # noqa: F401  (registers typed remote errors)
+)
 from services.common.logging import get_logger
 from services.common.settings import Settings
 

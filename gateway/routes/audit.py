@@ -7,6 +7,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from gateway.app import call
 from gateway.auth import require
+from services.common.errors import InvalidInput
 from services.common.settings import AUDITED_SERVICES
 
 bp = APIBlueprint("audit", __name__, url_prefix="/api/v1", abp_tags=[Tag(name="audit")],
@@ -27,8 +28,6 @@ def _services(name: str | None) -> tuple[str, ...]:
     if name is None:
         return AUDITED_SERVICES
     if name not in AUDITED_SERVICES:
-        from services.common.errors import InvalidInput
-
         raise InvalidInput.at(["query", "service"], f"one of {', '.join(AUDITED_SERVICES)}")
     return (name,)
 

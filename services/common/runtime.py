@@ -214,19 +214,6 @@ def declare_dlq(conn, queue: str) -> str:
 event_handler = RetryingEventHandler.decorator
 
 
-class ClockProvider(DependencyProvider):
-    """Injectable clock (tests replace it; e2e shifts it with DPS_CLOCK_OFFSET_SECONDS)."""
-
-    def __init__(self, clock: Clock | None = None):
-        self.clock = clock
-
-    def setup(self):
-        self.clock = self.clock or OffsetClock(get_settings().clock_offset_seconds)
-
-    def get_dependency(self, worker_ctx):
-        return self.clock
-
-
 class AuditRpc:
     """Mixin giving a service the RPCs the gateway uses to read and verify its audit
     trail (RULES §9). Needs ``db`` (a ``Database``) on the service."""
