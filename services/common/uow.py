@@ -29,6 +29,7 @@ class UnitOfWork:
         self.actor = actor or {"role": "system"}
         self.request_id = request_id
         self.events: list[EventBase] = []
+        self.audits: list[dict] = []
         self.duplicate = False
 
     # -- context management ------------------------------------------------------
@@ -43,11 +44,13 @@ class UnitOfWork:
             self.session.close()
 
     def commit(self) -> None:
+        self._write_audits()
         self.session.commit()
         for event in self.events:
             log.info("event recorded", event_type=event.event_type, event_id=event.event_id)
 
     def rollback(self) -> None:
+        self.audits.clear()
         self.session.rollback()
 
     def now(self):
@@ -89,19 +92,9 @@ class UnitOfWork:
     # -- audit ---------------------------------------------------------------------
     def audit(self, action: str, entity_type: str, entity_id: Any,
               before: Any = None, after: Any = None) -> None:
-        """Append a hash-chained audit record (RULES §9) in this transaction.
-
-        A transaction-scoped advisory lock serialises writers of this schema's chain.
-        """
-        table = self.tables["audit_log"]
-        self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-                             {"k": f"audit:{self.schema}"})
-        last = self.session.execute(
-            select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1)
-        ).first()
-        seq, prev = (last.seq + 1, last.hash) if last else (1, audit.GENESIS)
-        fields = {
-            "seq": seq,
+        """Record a hash-chained audit record (RULES §9); written by ``commit`` in this
+        transaction."""
+        self.audits.append({
             "occurred_at": self.now(),
             "actor": audit.canonical(self.actor),
             "action": action,
@@ -110,9 +103,30 @@ class UnitOfWork:
             "before": audit.canonical(before),
             "after": audit.canonical(after),
             "request_id": self.request_id,
-        }
-        self.session.execute(insert(table).values(
-            **fields, prev_hash=prev, hash=audit.record_hash(prev, fields)))
+        })
+
+    def _write_audits(self) -> None:
+        """Append this transaction's audit records to the schema's chain.
+
+        A transaction-scoped advisory lock serialises writers of the chain; taking it just
+        before commit keeps the time other writers wait for it short.
+        """
+        if not self.audits:
+            return
+        table = self.tables["audit_log"]
+        self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                             {"k": f"audit:{self.schema}"})
+        last = self.session.execute(
+            select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1)
+        ).first()
+        seq, prev = (last.seq, last.hash) if last else (0, audit.GENESIS)
+        for record in self.audits:
+            seq += 1
+            fields = {"seq": seq, **record}
+            prev_hash, prev = prev, audit.record_hash(prev, fields)
+            self.session.execute(insert(table).values(**fields, prev_hash=prev_hash,
+                                                      hash=prev))
+        self.audits.clear()
 
 
 def audit_rows(session: Session, tables: dict, entity_type=None, entity_id=None,

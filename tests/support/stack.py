@@ -16,7 +16,6 @@ import requests
 from tests.support.infra import bootstrap_once, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-LOGS = ROOT / "var" / "e2e-logs"
 
 
 def free_port() -> int:
@@ -38,17 +37,25 @@ class Stack:
     def __init__(self, extra_env: dict[str, str] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # the mail sink (Procfile "smtp") of this stack: own ports and folder, so that
+        # stacks running side by side never share mail (infra/smtp_sink.py)
+        self.mail_dir = ROOT / "var" / f"e2e-mail-{self.port}"
+        self.notify_callback_token = f"e2e-{self.port}"
         self.env = {**os.environ, "DPS_GATEWAY_PORT": str(self.port),
                     "DPS_REGISTRATION_RATE_LIMIT": "10000 per minute",
+                    "DPS_SMTP_PORT": str(free_port()), "DPS_MAIL_DIR": str(self.mail_dir),
+                    "DPS_NOTIFY_BASE_URL": f"http://127.0.0.1:{free_port()}",
+                    "DPS_NOTIFY_CALLBACK_TOKEN": self.notify_callback_token,
                     "PYTHONUNBUFFERED": "1", **(extra_env or {})}
         self.commands = procfile()
         self.procs: dict[str, subprocess.Popen] = {}
-        LOGS.mkdir(parents=True, exist_ok=True)
+        self.logs = ROOT / "var" / "e2e-logs" / str(self.port)  # one folder per stack
+        self.logs.mkdir(parents=True, exist_ok=True)
 
     # -- processes -------------------------------------------------------------------
     def start(self, name: str | None = None) -> None:
         for proc_name in [name] if name else list(self.commands):
-            log = open(LOGS / f"{proc_name}.log", "ab")  # noqa: SIM115 - lives with the process
+            log = open(self.logs / f"{proc_name}.log", "ab")  # noqa: SIM115 - lives with the process
             self.procs[proc_name] = subprocess.Popen(
                 ["bash", "-c", f"exec {self.commands[proc_name]}"], cwd=ROOT, env=self.env,
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -69,7 +76,7 @@ class Stack:
             self.stop(name)
 
     def log_text(self, name: str) -> str:
-        return (LOGS / f"{name}.log").read_text(errors="replace")
+        return (self.logs / f"{name}.log").read_text(errors="replace")
 
     # -- readiness -------------------------------------------------------------------
     def health(self) -> requests.Response | None:
@@ -100,8 +107,6 @@ class Stack:
 
 def start_stack(extra_env: dict[str, str] | None = None) -> Stack:
     bootstrap_once()
-    for old in LOGS.glob("*.log"):
-        old.unlink()
     stack = Stack(extra_env)
     stack.start()
     try:
