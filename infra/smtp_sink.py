@@ -69,16 +69,22 @@ class SmtpHandler:
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        record = self.mailbox.keep({
-            "kind": "email",
-            "mail_from": envelope.mail_from,
-            "to": list(envelope.rcpt_tos),
-            "subject": str(message.get("Subject", "")),
-            "message_id": str(message.get("Message-ID", "")),
-            "reference": str(message.get("X-DPS-Reference", "")),
-        }, envelope.content)
-        print(f"mail to {', '.join(record['to'])}: {record['subject']} "
-              f"[{self.mailbox.directory / record['file']}]", flush=True)
+        record = self.mailbox.keep(
+            {
+                "kind": "email",
+                "mail_from": envelope.mail_from,
+                "to": list(envelope.rcpt_tos),
+                "subject": str(message.get("Subject", "")),
+                "message_id": str(message.get("Message-ID", "")),
+                "reference": str(message.get("X-DPS-Reference", "")),
+            },
+            envelope.content,
+        )
+        print(
+            f"mail to {', '.join(record['to'])}: {record['subject']} "
+            f"[{self.mailbox.directory / record['file']}]",
+            flush=True,
+        )
         return "250 Message accepted for delivery"
 
 
@@ -98,29 +104,54 @@ def notify_handler(mailbox: Mailbox) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 payload = {}
             kind = {"/v2/notifications/email": "email", "/v2/notifications/sms": "sms"}.get(
-                self.path)
+                self.path
+            )
             if kind is None or not isinstance(payload, dict):
-                return self._answer(404, {"status_code": 404, "errors": [
-                    {"error": "ResourceNotFound", "message": "The requested URL was not found"}]})
+                return self._answer(
+                    404,
+                    {
+                        "status_code": 404,
+                        "errors": [
+                            {
+                                "error": "ResourceNotFound",
+                                "message": "The requested URL was not found",
+                            }
+                        ],
+                    },
+                )
             values = payload.get("personalisation") or {}
             to = payload.get("email_address" if kind == "email" else "phone_number")
             notification_id = str(uuid.uuid4())
-            mailbox.keep({"kind": f"notify_{kind}", "to": [to], "id": notification_id,
-                          "subject": values.get("subject", ""), "body": values.get("body", ""),
-                          "reference": payload.get("reference")})
-            print(f"{kind} (Notify) to {to}: {values.get('subject') or values.get('body')}",
-                  flush=True)
+            mailbox.keep(
+                {
+                    "kind": f"notify_{kind}",
+                    "to": [to],
+                    "id": notification_id,
+                    "subject": values.get("subject", ""),
+                    "body": values.get("body", ""),
+                    "reference": payload.get("reference"),
+                }
+            )
+            print(
+                f"{kind} (Notify) to {to}: {values.get('subject') or values.get('body')}",
+                flush=True,
+            )
             content = {"body": values.get("body", "")}
             if kind == "email":
                 content.update(subject=values.get("subject", ""), from_email="dps@localhost")
             else:
                 content.update(from_number="DPS")
-            return self._answer(201, {
-                "id": notification_id, "reference": payload.get("reference"),
-                "content": content, "uri": f"/v2/notifications/{notification_id}",
-                "template": {"id": payload.get("template_id"), "version": 1, "uri": ""},
-                "scheduled_for": None,
-            })
+            return self._answer(
+                201,
+                {
+                    "id": notification_id,
+                    "reference": payload.get("reference"),
+                    "content": content,
+                    "uri": f"/v2/notifications/{notification_id}",
+                    "template": {"id": payload.get("template_id"), "version": 1, "uri": ""},
+                    "scheduled_for": None,
+                },
+            )
 
         def _answer(self, status: int, body: dict):
             data = json.dumps(body).encode()

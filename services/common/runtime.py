@@ -22,6 +22,7 @@ from nameko.events import EventHandler
 from nameko.exceptions import registry
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
+from nameko.timer import Timer
 from sqlalchemy import MetaData, create_engine
 from sqlalchemy.orm import sessionmaker
 
@@ -117,7 +118,8 @@ class RequestContext(DependencyProvider):
         took = round((time.monotonic() - self._started.pop(worker_ctx, time.monotonic()))
                      * 1000, 2)
         if exc_info is None:
-            log.info("handled", ms=took)
+            if not isinstance(worker_ctx.entrypoint, Timer):  # timers tick too often to log
+                log.info("handled", ms=took)
         else:
             log.warning("failed", ms=took, error=repr(exc_info[1]))
         clear_contextvars()

@@ -175,3 +175,32 @@ class NotifyCallback(BaseModel):
     notification_type: Channel
     template_id: str | None = None
     template_version: int | None = None
+
+
+class NotificationListItem(NotificationView):
+    """One row of ``GET /api/v1/notifications``: the delivery and what it was about."""
+
+    gateway: Gateway
+    subject: str = Field(description="The message's subject (for an SMS, its email subject).")
+    referral_id: str | None = None
+    establishment_id: str | None = None
+    next_attempt_at: AwareDatetime | None = Field(
+        None, description="When a waiting delivery is tried (again)."
+    )
+
+
+class NotificationsPage(BaseModel):
+    items: list[NotificationListItem]
+    next_cursor: str | None
+
+
+class NotificationsQuery(BaseModel):
+    """Query of ``GET /api/v1/notifications`` (API.md lists: ``?limit=&cursor=``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(50, ge=1, le=500)
+    cursor: str | None = Field(None, max_length=500)
+    status: DeliveryStatus | None = None
+    message_type: MessageType | None = None
+    referral_id: str | None = Field(None, max_length=64)

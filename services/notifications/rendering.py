@@ -138,8 +138,12 @@ class BidReceiptContext(_ReferralContext):
 
 
 class ReferralClosedContext(_ReferralContext):
+    """``closed_at`` is when bidding closed: the deadline, or earlier when every invited
+    establishment had bid or declined (RULES §5)."""
+
     referral: ReferralRef
     bid_count: int = Field(ge=0)
+    closed_at: AwareDatetime | None = None
 
 
 class ShortlistEntry(_Model):
@@ -166,15 +170,21 @@ class AwardWinnerContext(_ReferralContext):
 
 
 class AwardFeedbackContext(_ReferralContext):
-    """RULES §5 feedback: own total and sub-scores, rank, compliant bids, winning total."""
+    """RULES §5 feedback: own total and sub-scores, rank, compliant bids, winning total.
+
+    ``awarded=False`` is the feedback of a referral closed without award because no bid
+    was compliant (RULES §5 ``→ unsuccessful``): no winning total then. A compliant
+    unsuccessful bid may rank first when the parents chose another (RULES §6.4).
+    """
 
     referral: ReferralRef
     establishment_name: Text
-    compliant_bids: int = Field(ge=1)
-    winning_total: Decimal
+    awarded: bool = True
+    compliant_bids: int = Field(ge=0)
+    winning_total: Decimal | None = None
     total: Decimal | None = None
     sub_scores: dict[str, Decimal] = {}
-    rank: int | None = Field(default=None, ge=2)
+    rank: int | None = Field(default=None, ge=1)
     non_compliant_reason: str | None = None
 
     @model_validator(mode="after")
@@ -182,6 +192,8 @@ class AwardFeedbackContext(_ReferralContext):
         scored = self.total is not None and self.rank is not None
         if scored == bool(self.non_compliant_reason):
             raise ValueError("give either total and rank, or non_compliant_reason (RULES §6.2)")
+        if self.awarded and (self.compliant_bids < 1 or self.winning_total is None):
+            raise ValueError("an award has at least one compliant bid and a winning total")
         return self
 
 

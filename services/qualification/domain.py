@@ -50,6 +50,12 @@ Choices made where RULES is silent
 - Eligibility (§5): great-circle distance on a sphere of radius 3958.8 miles (the mean
   Earth radius), inside when ``distance <= radius``; only the authority's own cap applies
   (the common cap is checked at admission).
+- Timers (§4.5, DESIGN rule 4): ``Membership.next_check`` is the first day the timer has
+  something to do for a membership (a reminder 30 days before an expiry, the expiry, the
+  re-verification due date); the store indexes it. A due re-verification is flagged once
+  per due date (``reverification_due`` event); the lead then records the re-check.
+- An establishment's location and categories are fixed after registration (referral
+  snapshots and distances rely on them); name, address, capacity and contacts can change.
 """
 
 from __future__ import annotations
@@ -1223,6 +1229,8 @@ class Membership:
     competency_moves: list[CompetencyMove] = field(default_factory=list)
     reminded: dict[str, date] = field(default_factory=dict)
     """criterion → the expiry date its reminder was sent for (once per item and date)."""
+    reverification_flagged: date | None = None
+    """The re-verification due date already flagged as due (once per due date)."""
 
     @property
     def current(self) -> bool:
@@ -1274,6 +1282,26 @@ class Membership:
         """Every head's price in force on ``on``."""
         heads = dict.fromkeys(e.head for e in self.costs)
         return {h: e.amount for h in heads if (e := self._entry(h, on)) is not None}
+
+    def next_check(self) -> date | None:
+        """§4.5, DESIGN rule 4: the first day the evidence timer has something to do for
+        this membership, or None (not current, nothing dated). An unreminded expiry counts
+        from 30 days before it, a reminded one from its date; a criterion the membership
+        is already suspended for waits for reinstatement; the re-verification due date
+        counts until it has been flagged."""
+        if not self.current:
+            return None
+        failures = self.open_failures
+        days = []
+        for criterion, ans in self.evidence.items():
+            exp = ans.expires_on
+            if exp is None or criterion in failures:
+                continue
+            reminded = self.reminded.get(criterion) == exp
+            days.append(exp if reminded else exp - timedelta(days=REMINDER_DAYS))
+        if self.reverification_flagged != self.reverification_due_on:
+            days.append(self.reverification_due_on)
+        return min(days, default=None)
 
     def to_view(self, config: CategoryConfig, today: date) -> m.MembershipView:
         costs = self.costs_on(today)
@@ -1361,7 +1389,8 @@ class Establishment:
 
     @classmethod
     def register(cls, provider_id: str, request: m.EstablishmentCreate) -> Establishment:
-        return cls(
+        """A new establishment of ``provider_id`` (§4); its contacts are announced (§8)."""
+        est = cls(
             id=new_id(),
             provider_id=provider_id,
             name=request.name,
@@ -1375,6 +1404,37 @@ class Establishment:
             urn=request.urn,
             capacity=request.capacity,
         )
+        est.events.append(est._contacts_event())
+        return est
+
+    def _contacts_event(self) -> m.EstablishmentContactsChanged:
+        return m.EstablishmentContactsChanged(
+            establishment_id=self.id,
+            provider_id=self.provider_id,
+            contacts=[asdict(c) for c in self.contacts],
+        )
+
+    def update(self, request: m.EstablishmentUpdate) -> None:
+        """§4, §8: change the name, address, capacity or contacts (the location and
+        categories stay). New contacts are announced."""
+        given = request.model_fields_set
+        if not given:
+            raise InvalidInput("the change is empty", [{"loc": [], "msg": "nothing to change"}])
+        for key in ("name", "address", "capacity"):
+            if key in given:
+                value = getattr(request, key)
+                if value is None and key != "capacity":
+                    raise InvalidInput.at([key], "must not be null")
+                setattr(self, key, value)
+        if "contacts" in given:
+            if not request.contacts:
+                raise InvalidInput.at(["contacts"], "must list at least one contact")
+            contacts = tuple(
+                Contact(c.name, str(c.email), c.phone, c.sms_opt_in) for c in request.contacts
+            )
+            if contacts != self.contacts:
+                self.contacts = contacts
+                self.events.append(self._contacts_event())
 
     # -- queries -------------------------------------------------------------------
 
@@ -1726,6 +1786,27 @@ class Establishment:
         self.events.extend(events)
         return events
 
+    def flag_due_reverifications(self, now: datetime) -> list[m.ReverificationDue]:
+        """§4.5: tell the lead, once per due date, that a yearly re-verification is due."""
+        today = london_date(now)
+        events = []
+        for ms in self.due_reverifications(today):
+            if ms.reverification_flagged == ms.reverification_due_on:
+                continue
+            ms.reverification_flagged = ms.reverification_due_on
+            events.append(
+                _event(
+                    m.ReverificationDue,
+                    self,
+                    ms.category,
+                    now,
+                    membership_id=ms.id,
+                    due_on=ms.reverification_due_on,
+                )
+            )
+        self.events.extend(events)
+        return events
+
     def suspend_expired_evidence(self, now: datetime) -> list[m.MembershipSuspended]:
         """§4.5: evidence not renewed by its expiry date suspends for its criterion."""
         today = london_date(now)
@@ -1879,16 +1960,22 @@ def eligible(
     cap = config.authority_caps.get(authority)
     if cap is not None and total > cap:
         return None
-    return m.EligibleEstablishment(
+    location = establishment.location
+    return m.EligibleEstablishment(  # plain dicts: this runs for every establishment found
         establishment_id=establishment.id,
         provider_id=establishment.provider_id,
         name=establishment.name,
         category=config.code,
-        location=asdict(establishment.location),
+        location={"lat": location.lat, "lon": location.lon},
         distance_miles=distance,
         core_costs=costs,
         total_weekly_core_cost=total,
-        cohort_discounts=[asdict(t) for t in ms.cohort_discounts],
+        cohort_discounts=[
+            {"min_children": t.min_children, "percent": t.percent} for t in ms.cohort_discounts
+        ],
         competency=ms.competency,
-        contacts=[asdict(c) for c in establishment.contacts],
+        contacts=[
+            {"name": c.name, "email": c.email, "phone": c.phone, "sms_opt_in": c.sms_opt_in}
+            for c in establishment.contacts
+        ],
     )

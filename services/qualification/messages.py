@@ -370,6 +370,107 @@ class EligibilityQuery(Request):
     authority: str = Field(min_length=1, max_length=20)
 
 
+class EstablishmentUpdate(Request):
+    """PATCH /establishments/{id}: what a provider may change after registering (§4).
+
+    The location and categories are fixed once memberships exist elsewhere in the system;
+    contacts replace the whole list (RULES §8: who is alerted).
+    """
+
+    name: Label | None = None
+    address: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
+    capacity: int | None = Field(None, ge=1)
+    contacts: list[Contact] | None = Field(None, min_length=1)
+
+
+_NEAR = re.compile(r"^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*,\s*(-?[0-9]+(?:\.[0-9]+)?)\s*$")
+
+
+def parse_near(value: str) -> tuple[float, float]:
+    """``"lat,lon"`` → ``(lat, lon)``, each within range."""
+    match = _NEAR.fullmatch(value)
+    if not match:
+        raise ValueError("must be 'lat,lon', e.g. 51.27,0.52")
+    lat, lon = float(match[1]), float(match[2])
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValueError("lat must be within -90..90 and lon within -180..180")
+    return lat, lon
+
+
+class EstablishmentQuery(Request):
+    """GET /establishments filters (API.md). ``status`` is a membership status (in
+    ``category`` when given); ``near`` + ``radius_miles`` keep those within the radius."""
+
+    category: CategoryCode | None = None
+    status: MembershipStatus | None = None
+    near: str | None = Field(None, description="lat,lon, e.g. 51.27,0.52")
+    radius_miles: float | None = Field(None, gt=0, le=1000, allow_inf_nan=False)
+    reverification_due: bool | None = Field(
+        None, description="only memberships whose yearly re-verification is due (§4.5)"
+    )
+    limit: int = Field(50, ge=1, le=500)
+    cursor: str | None = None
+
+    @field_validator("near")
+    @classmethod
+    def _near(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_near(value)
+        return value
+
+    @model_validator(mode="after")
+    def _near_and_radius(self) -> EstablishmentQuery:
+        if (self.near is None) != (self.radius_miles is None):
+            raise ValueError("near and radius_miles go together")
+        return self
+
+
+class ExportQuery(Request):
+    """GET /establishments/export (business case 7.16)."""
+
+    category: CategoryCode | None = None
+    format: Literal["csv", "json"] = "json"
+
+
+class EligibleQuery(Request):
+    """GET /establishments/eligible: who a referral at this point would invite (§5), for
+    the caller's own authority."""
+
+    category: CategoryCode
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    radius_miles: float = Field(gt=0, le=1000, allow_inf_nan=False)
+
+
+class ApplicationQuery(Request):
+    """GET /applications filters (API.md): ``overdue=true`` lists undecided applications
+    past their due date (§4.3)."""
+
+    status: ApplicationStatus | None = None
+    overdue: bool | None = None
+    category: CategoryCode | None = None
+    establishment_id: str | None = None
+    limit: int = Field(50, ge=1, le=500)
+    cursor: str | None = None
+
+
+class StandingsQuery(Request):
+    """RPC ``standings``: the memberships of some establishments at a moment (§6.2, §6.3)."""
+
+    category: CategoryCode
+    establishment_ids: list[str] = Field(max_length=10_000)
+
+
+class UpliftRequest(Request):
+    """RPC ``apply_uplift`` (RULES §7.2); the same content as contracts' ``uplift_set``."""
+
+    uplift_id: str = Field(min_length=1, max_length=100)
+    category: CategoryCode
+    cost_head: str = Field(min_length=1, max_length=64)
+    percent: Annotated[Number, Field(gt=-100, le=100)]
+    effective_from: date
+
+
 # --- replies --------------------------------------------------------------------------
 
 
@@ -498,6 +599,15 @@ class MembershipView(Reply):
     cost_history: list[CostEntryView]
 
 
+class ContactView(Reply):
+    """A contact as stored (checked when it was given): replies do not re-validate it."""
+
+    name: str
+    email: str
+    phone: str | None = None
+    sms_opt_in: bool = False
+
+
 class EstablishmentView(Reply):
     id: str
     provider_id: str
@@ -508,7 +618,7 @@ class EstablishmentView(Reply):
     location: Location
     categories: list[CategoryCode]
     capacity: int | None
-    contacts: list[Contact]
+    contacts: list[ContactView]
     inspections: list[InspectionJudgement]
     memberships: list[MembershipView]
 
@@ -526,7 +636,24 @@ class EligibleEstablishment(Reply):
     total_weekly_core_cost: Money
     cohort_discounts: list[CohortTier]
     competency: Score
-    contacts: list[Contact]
+    contacts: list[ContactView]
+
+
+class Standing(Reply):
+    """An establishment's standing in a category (RULES §6.2 compliance, §6.3 C)."""
+
+    admitted: bool
+    status: MembershipStatus | None = Field(description="null: never a member")
+    competency: Score
+
+
+class UpliftResult(Reply):
+    """What ``apply_uplift`` did (RULES §7.2); a repeat of the same uplift id is a no-op."""
+
+    uplift_id: str
+    already_applied: bool
+    applied: list[str] = Field(description="establishment ids whose price changed")
+    skipped: list[dict] = Field(description="establishment id and why it was left alone")
 
 
 # --- events emitted ---------------------------------------------------------------------
@@ -638,6 +765,26 @@ class CoreCostsChanged(MembershipEvent):
     total_weekly_core_cost: Money
 
 
+class ReverificationDue(MembershipEvent):
+    """RULES §4.5: the yearly re-verification of a membership has fallen due (once per due
+    date); the lead re-checks it (``POST …/reverification``)."""
+
+    event_type: ClassVar[str] = "reverification_due"
+    membership_id: str
+    due_on: date
+
+
+class EstablishmentContactsChanged(EventBase):
+    """Who to alert for an establishment (RULES §8): sent when it is registered and when its
+    contacts change. The shape of ``services.notifications.messages.EstablishmentContacts``
+    exactly (that model forbids other fields); the latest by ``occurred_at`` wins."""
+
+    event_type: ClassVar[str] = "establishment_contacts_changed"
+    establishment_id: str
+    provider_id: str
+    contacts: list[Contact]
+
+
 # --- events consumed --------------------------------------------------------------------
 
 
@@ -646,6 +793,12 @@ class PerformanceReviewed(EventBase):
 
     ``performance_index`` is ``(mean review score − 1) / 4 × 100``. Without ``category`` it
     moves the competency of every current membership of the establishment.
+
+    The emitter's model is ``services.contracts.messages.PerformanceReviewed`` (source
+    ``contracts``, type ``performance_reviewed``): the same fields, with ``category``
+    always given and the index as a 2-decimal string. This model reads that payload
+    (and tolerates fields added later), so the consumer does not depend on the emitter's
+    stricter model.
     """
 
     event_type: ClassVar[str] = "performance_reviewed"
@@ -661,3 +814,20 @@ class PerformanceReviewed(EventBase):
         if self.period_end <= self.period_start:
             raise ValueError("period_end must be after period_start")
         return self
+
+
+class UpliftSet(EventBase):
+    """Emitted by contracts (RULES §7.2) when the contract manager sets an annual uplift;
+    this service applies it to the qualified core costs of admitted establishments.
+
+    Reads ``services.contracts.messages.UpliftSet`` (source ``contracts``, type
+    ``uplift_set``; percent as a string) tolerantly, like ``PerformanceReviewed``. The
+    category is checked by the handler (an unknown one is logged and acknowledged).
+    """
+
+    event_type: ClassVar[str] = "uplift_set"
+    uplift_id: str = Field(min_length=1, max_length=100)
+    category: str
+    cost_head: str
+    percent: Annotated[Number, Field(gt=-100, le=100)]
+    effective_from: date

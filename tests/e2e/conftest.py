@@ -1,1 +1,1 @@
-from tests.support.fixtures import api, stack  # noqa: F401
+"""The ``stack`` and ``api`` fixtures come from tests/conftest.py (one stack per session)."""

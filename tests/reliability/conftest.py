@@ -1,6 +1,5 @@
 import pytest
 
-from tests.support.fixtures import api, stack  # noqa: F401
 from tests.support.infra import bootstrap_once, nameko_config
 
 

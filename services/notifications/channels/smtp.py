@@ -20,6 +20,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass
+from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Literal
@@ -46,6 +47,11 @@ class SmtpSettings:
     message_id_domain: str | None = None  # defaults to this host's name
 
 
+# Headers are not folded below RFC 5322's hard limit of 998: the default (78) folds a long
+# subject right after "Subject:", which many readers show with a leading space.
+POLICY = email_policy.SMTP.clone(max_line_length=998)
+
+
 class SmtpChannel:
     gateway = Gateway.SMTP
 
@@ -70,15 +76,16 @@ class SmtpChannel:
         return email["Message-ID"]
 
     def compose(self, to: str, message: Rendered, reference: str) -> EmailMessage:
-        email = EmailMessage()
+        email = EmailMessage(policy=POLICY)
         email["From"] = self.settings.from_address
         email["To"] = to
         email["Subject"] = message.subject
         email["Date"] = formatdate(usegmt=True)
         email["Message-ID"] = make_msgid(domain=self.settings.message_id_domain)
         email["X-DPS-Reference"] = reference
-        email.set_content(message.text)
-        email.add_alternative(message.html, subtype="html")
+        # quoted-printable keeps the message 7-bit whatever the relay's 8BITMIME support
+        email.set_content(message.text, cte="quoted-printable")
+        email.add_alternative(message.html, subtype="html", cte="quoted-printable")
         return email
 
     def _connect(self) -> smtplib.SMTP:

@@ -1,0 +1,448 @@
+"""DPS settings and qualification (API.md "DPS settings and qualification", RULES §2–§4).
+
+The gateway authenticates, checks the role (401/403 before any validation), validates with
+the qualification service's models and calls it; per-object rules (a provider's own
+establishments, a commissioner reading admitted ones only, §10's 404-vs-403) are the
+service's. Additions to API.md, documented in the OpenAPI document:
+
+- ``GET /categories/{code}``: one category's configuration (``?version=`` for an older one).
+- ``PATCH /establishments/{id}``: name, address, capacity or contacts.
+- ``GET /establishments/eligible``: who a referral at a point would invite (§5), for the
+  caller's authority.
+- ``GET /applications/{id}`` and ``PUT /applications/{id}`` (replace a draft's content, e.g.
+  a copy's establishment-level answers).
+- ``POST /applications/{id}/extension``: evaluation extended to 15 working days (§4.3).
+- ``POST /establishments/{id}/memberships/{category}/evidence`` (renew before expiry),
+  ``…/reverification`` (the yearly re-check) and ``…/removal`` (§4.5).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response
+from flask_openapi3 import APIBlueprint, Tag
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.app import call
+from gateway.auth import require
+from gateway.idempotency import idempotent
+from services.qualification.messages import (
+    ApplicationCopy,
+    ApplicationCreate,
+    ApplicationQuery,
+    ApplicationUpdate,
+    ApplicationView,
+    CategoryCode,
+    CategoryPatch,
+    CategoryView,
+    Decision,
+    DpsPatch,
+    DpsView,
+    EligibleEstablishment,
+    EligibleQuery,
+    EstablishmentCreate,
+    EstablishmentQuery,
+    EstablishmentUpdate,
+    EstablishmentView,
+    EvaluationExtension,
+    ExportQuery,
+    InspectionCreate,
+    MembershipRemoval,
+    MembershipView,
+    Resubmission,
+    Reverification,
+    SuspendRequest,
+)
+
+bp = APIBlueprint(
+    "qualification",
+    __name__,
+    url_prefix="/api/v1",
+    abp_tags=[
+        Tag(
+            name="qualification",
+            description="DPS settings, categories, "
+            "establishments, applications and memberships (RULES §2–§4)",
+        )
+    ],
+    abp_security=[{"bearer": []}],
+)
+
+ANY = ("lead", "commissioner", "provider", "contract_manager", "auditor")
+READERS = ("provider", "lead", "contract_manager", "commissioner")
+
+
+class CategoryPath(BaseModel):
+    code: CategoryCode
+
+
+class CategoryQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int | None = Field(None, ge=1, description="an older version (default: in force)")
+
+
+class EstablishmentPath(BaseModel):
+    establishment_id: str = Field(max_length=36)
+
+
+class MembershipPath(BaseModel):
+    establishment_id: str = Field(max_length=36)
+    category: CategoryCode
+
+
+class ApplicationPath(BaseModel):
+    application_id: str = Field(max_length=36)
+
+
+class EstablishmentPage(BaseModel):
+    items: list[EstablishmentView]
+    next_cursor: str | None
+
+
+class ApplicationPage(BaseModel):
+    items: list[ApplicationView]
+    next_cursor: str | None
+
+
+class CategoryPage(BaseModel):
+    items: list[CategoryView]
+    next_cursor: str | None
+
+
+class EligiblePage(BaseModel):
+    items: list[EligibleEstablishment]
+    next_cursor: str | None
+
+
+def _q(model: BaseModel) -> dict:
+    return model.model_dump(mode="json", exclude_none=True)
+
+
+# --- the DPS (§3) and categories (§2) -------------------------------------------------------
+
+
+@bp.get("/dps", responses={200: DpsView})
+@require(*ANY)
+def get_dps():
+    """Status, period of validity and whether entry is open (§3)."""
+    return call("qualification", "get_dps")
+
+
+@bp.patch("/dps", responses={200: DpsView})
+@require("lead")
+def patch_dps(body: DpsPatch):
+    """Extend, shorten or end the period of validity; open or close entry (§3). Audited."""
+    return call("qualification", "update_dps", body.model_dump(mode="json", exclude_unset=True))
+
+
+@bp.get("/categories", responses={200: CategoryPage})
+@require(*ANY)
+def list_categories():
+    """The five categories with criteria, weights, cost heads and settings (§2)."""
+    return call("qualification", "list_categories")
+
+
+@bp.get("/categories/<code>", responses={200: CategoryView})
+@require(*ANY)
+def get_category(path: CategoryPath, query: CategoryQuery):
+    """One category's configuration in force, or an older ``version``."""
+    return call("qualification", "get_category", path.code, query.version)
+
+
+@bp.patch("/categories/<code>", responses={200: CategoryView})
+@require("lead")
+def patch_category(path: CategoryPath, body: CategoryPatch):
+    """Change a category's settings; each change makes a new version (§2). Maps merge; a
+    ``null`` cap removes it."""
+    return call(
+        "qualification",
+        "update_category",
+        path.code,
+        body.model_dump(mode="json", exclude_unset=True),
+    )
+
+
+# --- establishments (§4) -----------------------------------------------------------------------
+
+
+@bp.post("/establishments", responses={201: EstablishmentView})
+@require("provider")
+@idempotent
+def create_establishment(body: EstablishmentCreate):
+    """Register one of the provider organisation's establishments (§4)."""
+    return call("qualification", "create_establishment", body.model_dump(mode="json")), 201
+
+
+@bp.get("/establishments", responses={200: EstablishmentPage})
+@require(*READERS)
+def list_establishments(query: EstablishmentQuery):
+    """A provider its own, a commissioner admitted ones, the lead and the contract manager
+    all (§10). Filters: ``category``, ``status`` (a membership status), ``near=lat,lon`` with
+    ``radius_miles``, ``reverification_due``."""
+    return call("qualification", "list_establishments", _q(query))
+
+
+@bp.get("/establishments/export")
+@require("lead", "contract_manager")
+def export_establishments(query: ExportQuery):
+    """Admitted establishments with their memberships, as JSON or CSV (one row per
+    membership), for partners who run referrals on another platform (business case
+    7.16)."""
+    data = call("qualification", "export_establishments", _q(query))
+    if query.format == "json":
+        return data
+    name = f"dps-establishments-{query.category or 'all'}-{data['generated_on']}.csv"
+    return Response(
+        _csv(data),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _csv(data: dict) -> str:
+    heads: list[str] = []
+    for category_heads in data["cost_heads"].values():
+        heads += [h for h in category_heads if h not in heads]
+    columns = [
+        "establishment_id",
+        "name",
+        "urn",
+        "provider_id",
+        "provider_name",
+        "address",
+        "postcode",
+        "lat",
+        "lon",
+        "capacity",
+        "inspection_body",
+        "inspection_grade",
+        "inspection_date",
+        "contact_emails",
+        "category",
+        "status",
+        "admitted_on",
+        "competency",
+        "total_weekly_core_cost",
+        "cohort_discounts",
+        "reverification_due_on",
+        *(f"cost_{h}" for h in heads),
+    ]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for est in data["items"]:
+        inspection = est["latest_inspection"] or {}
+        for ms in est["memberships"]:
+            writer.writerow(
+                [
+                    est["id"],
+                    est["name"],
+                    est["urn"] or "",
+                    est["provider_id"],
+                    est["provider_name"] or "",
+                    est["address"],
+                    est["postcode"],
+                    est["location"]["lat"],
+                    est["location"]["lon"],
+                    est["capacity"] or "",
+                    inspection.get("body", ""),
+                    inspection.get("grade", ""),
+                    inspection.get("date", ""),
+                    ";".join(c["email"] for c in est["contacts"]),
+                    ms["category"],
+                    ms["status"],
+                    ms["admitted_on"],
+                    ms["competency"],
+                    ms["total_weekly_core_cost"],
+                    ";".join(f"{t['min_children']}:{t['percent']}" for t in ms["cohort_discounts"]),
+                    ms["reverification_due_on"],
+                    *(ms["core_costs"].get(h, "") for h in heads),
+                ]
+            )
+    return out.getvalue()
+
+
+@bp.get("/establishments/eligible", responses={200: EligiblePage})
+@require("commissioner", "lead")
+def eligible_establishments(query: EligibleQuery):
+    """Who a referral at this point would invite (§5): admitted, not suspended, within the
+    radius and not above the caller's authority's cap; nearest first."""
+    return call("qualification", "list_eligible", query.model_dump(mode="json"))
+
+
+@bp.get("/establishments/<establishment_id>", responses={200: EstablishmentView})
+@require(*READERS)
+def get_establishment(path: EstablishmentPath):
+    """With memberships per category: status, core competency, costs and history."""
+    return call("qualification", "get_establishment", path.establishment_id)
+
+
+@bp.patch("/establishments/<establishment_id>", responses={200: EstablishmentView})
+@require("provider", "lead")
+def patch_establishment(path: EstablishmentPath, body: EstablishmentUpdate):
+    """Change the name, address, capacity or contacts (the location and categories stay)."""
+    return call(
+        "qualification",
+        "update_establishment",
+        path.establishment_id,
+        body.model_dump(mode="json", exclude_unset=True),
+    )
+
+
+@bp.post("/establishments/<establishment_id>/inspections", responses={201: EstablishmentView})
+@require("lead")
+@idempotent
+def record_inspection(path: EstablishmentPath, body: InspectionCreate):
+    """Record a regulator judgement; a latest INADEQUATE suspends at once (§4.5)."""
+    return call(
+        "qualification", "record_inspection", path.establishment_id, body.model_dump(mode="json")
+    ), 201
+
+
+# --- memberships (§4.5) ------------------------------------------------------------------------
+
+_MS = "/establishments/<establishment_id>/memberships/<category>"
+
+
+@bp.post(f"{_MS}/suspend", responses={200: MembershipView})
+@require("lead")
+def suspend(path: MembershipPath, body: SuspendRequest):
+    """Suspend for a pass/fail criterion that no longer holds (§4.5), for all authorities."""
+    return call(
+        "qualification",
+        "suspend_membership",
+        path.establishment_id,
+        path.category,
+        body.model_dump(mode="json"),
+    )
+
+
+@bp.post(f"{_MS}/resubmission", responses={200: MembershipView})
+@require("provider")
+def resubmit(path: MembershipPath, body: Resubmission):
+    """New evidence for the failed criterion only (§4.5)."""
+    return call(
+        "qualification",
+        "resubmit_evidence",
+        path.establishment_id,
+        path.category,
+        body.model_dump(mode="json"),
+    )
+
+
+@bp.post(f"{_MS}/reinstate", responses={200: MembershipView})
+@require("lead")
+def reinstate(path: MembershipPath):
+    """Accept the resubmitted evidence: admitted again, history kept (§4.5)."""
+    return call("qualification", "reinstate_membership", path.establishment_id, path.category)
+
+
+@bp.post(f"{_MS}/evidence", responses={200: MembershipView})
+@require("provider")
+def renew_evidence(path: MembershipPath, body: Resubmission):
+    """Renew a criterion's evidence before it expires (§4.5)."""
+    return call(
+        "qualification",
+        "renew_evidence",
+        path.establishment_id,
+        path.category,
+        body.model_dump(mode="json"),
+    )
+
+
+@bp.post(f"{_MS}/reverification", responses={200: MembershipView})
+@require("lead")
+def reverify(path: MembershipPath, body: Reverification):
+    """The yearly re-verification; naming a failed criterion suspends (§4.5)."""
+    return call(
+        "qualification",
+        "reverify_membership",
+        path.establishment_id,
+        path.category,
+        body.model_dump(mode="json"),
+    )
+
+
+@bp.post(f"{_MS}/removal", responses={200: MembershipView})
+@require("lead")
+def remove(path: MembershipPath, body: MembershipRemoval):
+    """End a membership (§4.5); the establishment may apply again."""
+    return call(
+        "qualification",
+        "remove_membership",
+        path.establishment_id,
+        path.category,
+        body.model_dump(mode="json"),
+    )
+
+
+# --- applications (§4, §4.3) --------------------------------------------------------------------
+
+
+@bp.post("/applications", responses={201: ApplicationView})
+@require("provider")
+@idempotent
+def create_application(body: ApplicationCreate):
+    """A draft for one establishment and one category (§4)."""
+    return call("qualification", "create_application", body.model_dump(mode="json")), 201
+
+
+@bp.get("/applications", responses={200: ApplicationPage})
+@require("provider", "lead")
+def list_applications(query: ApplicationQuery):
+    """A provider its own, the lead all; filters ``status``, ``overdue=true`` (§4.3)."""
+    return call("qualification", "list_applications", _q(query))
+
+
+@bp.get("/applications/<application_id>", responses={200: ApplicationView})
+@require("provider", "lead")
+def get_application(path: ApplicationPath):
+    """One application with its decision: scores, competency and rejection reasons."""
+    return call("qualification", "get_application", path.application_id)
+
+
+@bp.put("/applications/<application_id>", responses={200: ApplicationView})
+@require("provider")
+def update_application(path: ApplicationPath, body: ApplicationUpdate):
+    """Replace a draft's content."""
+    return call(
+        "qualification", "update_application", path.application_id, body.model_dump(mode="json")
+    )
+
+
+@bp.post("/applications/<application_id>/copy", responses={201: ApplicationPage})
+@require("provider")
+@idempotent
+def copy_application(path: ApplicationPath, body: ApplicationCopy):
+    """New drafts for other establishments of the organisation, reusing its answers (§4)."""
+    return call(
+        "qualification", "copy_application", path.application_id, body.model_dump(mode="json")
+    ), 201
+
+
+@bp.post("/applications/<application_id>/submit", responses={200: ApplicationView})
+@require("provider")
+def submit_application(path: ApplicationPath):
+    """Submit for evaluation: 409 while entry is closed or when incomplete (§3, §4.3)."""
+    return call("qualification", "submit_application", path.application_id)
+
+
+@bp.post("/applications/<application_id>/extension", responses={200: ApplicationView})
+@require("lead")
+def extend_evaluation(path: ApplicationPath, body: EvaluationExtension):
+    """Extend the evaluation to 15 working days, once, with a reason (§4.3)."""
+    return call(
+        "qualification", "extend_evaluation", path.application_id, body.model_dump(mode="json")
+    )
+
+
+@bp.post("/applications/<application_id>/decision", responses={200: ApplicationView})
+@require("lead")
+def decide(path: ApplicationPath, body: Decision):
+    """Admit or reject, with a result per criterion and the weighted scores → core
+    competency (§4.2, §4.3)."""
+    return call(
+        "qualification", "decide_application", path.application_id, body.model_dump(mode="json")
+    )
