@@ -116,5 +116,7 @@ def _print(url: str, keys: dict, providers: dict) -> None:
         print(f"  commissioner {code:5} {keys[f'commissioner:{code}']}  ({name})")
     for name, p in providers.items():
         print(f"  provider  {p['api_key']}  ({name})")
+    print("\nAlerts go to the local mail sink: var/mail/ (.eml files, messages.jsonl) and the")
+    print("lines tagged 'smtp' below.")
     print(f"\nTry:  curl {url}/health")
     print(f"      curl -H 'Authorization: Bearer {keys['lead']}' {url}/api/v1/dps\n")
