@@ -23,13 +23,22 @@ def problem(status: int, detail: str, errors: list[dict] | None = None, **extra)
     return Response(json.dumps(body), status=status, mimetype=PROBLEM)
 
 
+def _number(value):
+    """nameko stringifies exception arguments across RPC: numbers come back as "0"."""
+    return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
+def _loc(loc: list) -> list:
+    return [_number(p) for p in loc]
+
+
 def from_domain(exc: DomainError) -> Response:
     extra = {}
-    errors = exc.errors
+    errors = [{**e, "loc": _loc(e["loc"])} if "loc" in e else e for e in exc.errors]
     # a Conflict may carry facts for the caller, e.g. {"invited": 2} (API: publish → 409)
     if errors and all("loc" not in e for e in errors):
         for e in errors:
-            extra.update(e)
+            extra.update({k: _number(v) for k, v in e.items()})
         errors = None
     return problem(exc.status, exc.detail or TITLES.get(exc.status, ""), errors, **extra)
 

@@ -433,6 +433,11 @@ class Referral:
         if not self._is_owner(principal):
             raise self._refuse(principal, action)
 
+    def authorise_owner(self, principal: Mapping, action: str) -> None:
+        """§10 owner check alone, for the service to run before it asks other services
+        anything on the owner's behalf (403 or 404 as ``_refuse`` decides)."""
+        self._require_owner(principal, action)
+
     def _require_invited(
         self, principal: Mapping, establishment_id: str, action: str
     ) -> Invitation:
@@ -522,6 +527,10 @@ class Referral:
             ]
         )
 
+    def bid_view(self, bid: Bid) -> BidView:
+        """A bid as its own bidder reads it (§5 sealed: no outcome scores)."""
+        return self._bid_view(bid, False)
+
     def _bid_view(self, bid: Bid, for_owner: bool) -> BidView:
         return BidView(
             **dict(bid.terms),
@@ -604,16 +613,8 @@ class Referral:
     ) -> RadiusResult:
         """§5 widening: any radius in draft (``eligible`` is then unused); after publishing
         and until the deadline only a wider one, inviting and alerting newcomers only."""
-        self._require_owner(principal, "change the radius")
         new: list[Invitation] = []
-        if self.status != Status.DRAFT:
-            self._require_open(now)
-            if request.radius_miles <= self.spec.radius_miles:
-                raise InvalidInput.at(
-                    ["radius_miles"],
-                    f"after publishing the radius can only be widened beyond "
-                    f"{self.spec.radius_miles} miles",
-                )
+        if self.check_widening(principal, request, now):
             new = self._invite(eligible, now)
         self.spec = self.spec.model_copy(update={"radius_miles": request.radius_miles})
         if new:
@@ -630,6 +631,22 @@ class Referral:
             invited_total=len(self.invitations),
             newly_invited=len(new),
         )
+
+    def check_widening(self, principal: Mapping, request: RadiusRequest, now: datetime) -> bool:
+        """The checks of ``widen_radius`` alone, so that the service asks for the eligible
+        list only when it will be used: True after publishing (newcomers are invited),
+        False in draft."""
+        self._require_owner(principal, "change the radius")
+        if self.status == Status.DRAFT:
+            return False
+        self._require_open(now)
+        if request.radius_miles <= self.spec.radius_miles:
+            raise InvalidInput.at(
+                ["radius_miles"],
+                f"after publishing the radius can only be widened beyond "
+                f"{self.spec.radius_miles} miles",
+            )
+        return True
 
     # ----------------------------------------------------------------- bids (§5)
 
@@ -876,6 +893,12 @@ class Referral:
     ) -> None:
         """§5, API: the owner closes before the deadline only when every invited
         establishment has bid or declined (or been suspended); after it, at any time."""
+        early = self.check_closable(principal, now)
+        self._close(now, standing, early=early)
+
+    def check_closable(self, principal: Mapping, now: datetime) -> bool:
+        """The checks of ``close_early`` alone, so that the service fetches the bidders'
+        standing only for a referral it may close; True when it would close early."""
         self._require_owner(principal, "close this referral")
         transition(self.status, Status.CLOSED)
         early = now < self.deadline
@@ -891,7 +914,7 @@ class Referral:
                 raise Conflict(
                     f"{len(waiting)} invited establishment(s) have neither bid nor declined"
                 )
-        self._close(now, standing, early=early)
+        return early
 
     def _close(self, now: datetime, standing: Mapping[str, Standing], early: bool) -> None:
         live = self._live_bids()
@@ -1167,6 +1190,7 @@ class DirectPlacement:
         provider_id: str,
         now: datetime,
         reasons: Sequence[str] = DIRECT_PLACEMENT_REASONS,
+        establishment_name: str | None = None,
     ) -> DirectPlacement:
         authority = _acting_authority(principal)
         if authority is None:
@@ -1187,6 +1211,7 @@ class DirectPlacement:
                 placement_id=placement.placement_id,
                 authority=authority,
                 provider_id=provider_id,
+                establishment_name=establishment_name,
                 **dict(request),
             )
         )

@@ -413,6 +413,96 @@ class AwardResult(_Model):
     placement_id: str
 
 
+class ReferralQuery(_Model):
+    """``GET /referrals`` filters and paging (newest first)."""
+
+    status: (
+        Literal[
+            "draft",
+            "published",
+            "closed",
+            "evaluated",
+            "parent_choice",
+            "awarded",
+            "unsuccessful",
+            "cancelled",
+        ]
+        | None
+    ) = None
+    category: CategoryCode | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class ReferralSummary(_Model):
+    """One item of the owner's ``GET /referrals`` (§10): the record's headline and counts;
+    bids only as a count (§5 sealed). The full record is ``GET /referrals/{id}``."""
+
+    referral_id: str
+    authority: str
+    category: str
+    status: str
+    child_reference: str
+    radius_miles: float
+    deadline: AwareDatetime
+    created_at: AwareDatetime
+    published_at: AwareDatetime | None
+    closed_at: AwareDatetime | None
+    invited_count: int
+    bids_count: int
+    declines_count: int
+
+
+class DeclineView(_Model):
+    """A recorded decline (§5)."""
+
+    establishment_id: str
+    reason_code: str
+    note: str | None
+    declined_at: AwareDatetime
+
+
+class CloseResult(_Model):
+    """``POST /referrals/{id}/close`` reply: the live bids kept for evaluation (§5)."""
+
+    status: str
+    closed_at: AwareDatetime
+    bids_count: int
+    early: bool
+
+
+class OutcomeScoreView(_Model):
+    """``POST …/bids/{bid_id}/outcome-scores`` reply: every evaluator's score so far and
+    the mean that scoring uses (§5)."""
+
+    bid_id: str
+    outcome_scores: dict[str, int]
+    mean: Decimal
+
+
+class ParentChoiceView(_Model):
+    status: str
+    bid_id: str
+    reason: str | None
+
+
+class CancelResult(_Model):
+    status: str
+    reason: str
+    cancelled_at: AwareDatetime
+
+
+class DirectPlacementView(DirectPlacementCreate):
+    """``POST /direct-placements`` reply (§5, business case 8.10)."""
+
+    direct_placement_id: str
+    placement_id: str
+    authority: str
+    provider_id: str
+    establishment_name: str | None = None
+    recorded_at: AwareDatetime
+
+
 # --------------------------------------------------------------------------- events
 
 
@@ -566,3 +656,4 @@ class DirectPlacementRecorded(EventBase):
     justification: str
     weekly_price: Money
     child_reference: str
+    establishment_name: str | None = None

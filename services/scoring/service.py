@@ -1,23 +1,53 @@
 """nameko entrypoints of the stateless scoring service (RULES §6).
 
-Thin: each entrypoint validates its argument with ``messages.py``, calls ``rules.py`` and
-returns a JSON-ready model dump. Invalid input raises ``InvalidInput`` naming the fields.
+Thin: each entrypoint validates its argument with ``messages.py`` (``parse``: a 422 naming
+the fields), calls ``rules.py`` and returns a JSON-ready model dump. The entrypoints are our
+``rpc`` (a request whose gateway deadline has passed is dropped, so a request answered 503
+is never scored later) and every worker logs with the caller's ``request_id``
+(``RequestContext``). Scoring keeps no state, writes no audit and emits no events.
 
-Per-category instances (DESIGN "Scoring can be run per category"; naming in
-``messages.py``): ``nameko run services.scoring.service`` hosts
+**Per-category instances** (DESIGN "Scoring can be run per category"; naming in
+``messages.py``). ``nameko run services.scoring.service`` hosts
 
 - ``ScoringService`` (``scoring``): ``ping`` and ``resolve_weights``, always;
 - one ``scoring_<category>`` service per category in ``SCORING_CATEGORIES`` (comma-separated
   codes, e.g. ``SEN``; unset or empty: every category), each scoring only its own category.
+
+Callers (the referral service, the gateway's what-if preview) always send a referral's
+scoring to ``scoring_service_name(category)``, so nothing but the process list changes
+when ops split a category out.
+
+How ops scale one category alone (e.g. SEN gets its own workers):
+
+1. Run a dedicated deployment (or Procfile line) for that category, as many replicas as
+   it needs::
+
+       SCORING_CATEGORIES=SEN nameko run --config infra/nameko.yaml services.scoring.service
+
+2. Run the general deployment with the other categories only::
+
+       SCORING_CATEGORIES=FOSTERCARE,RESIDENTIAL,ALT_EDUCATION,SUPPORTED_ACCOMMODATION \
+           nameko run --config infra/nameko.yaml services.scoring.service
+
+   (Leaving it with every category also works: both deployments then consume SEN work,
+   as competing consumers of the ``rpc-scoring_sen`` queue.)
+
+Every process also hosts ``scoring`` (ping, weights), so health checks and referral
+creation keep working whichever deployment is up. Instances of one service name are
+competing consumers of its RabbitMQ queue: adding replicas adds throughput for that
+category only, and a slow category cannot starve the others. ``DPS_MAX_WORKERS`` bounds
+the concurrent scorings per process. An unknown code in ``SCORING_CATEGORIES`` stops the
+process at start.
 """
 
 from __future__ import annotations
 
 import os
 
-from nameko.rpc import rpc
+from structlog.contextvars import bind_contextvars
 
 from services.common.errors import InvalidInput
+from services.common.runtime import RequestContext, rpc
 from services.common.validation import parse
 from services.scoring import rules
 from services.scoring.messages import (
@@ -121,10 +151,20 @@ def resolve_referral_weights(request: object) -> dict:
     return WeightsMsg(**weights.as_dict()).model_dump(mode="json")
 
 
+class ScoringContext(RequestContext):
+    """``RequestContext`` that also names the container on each worker's log lines: one
+    scoring process hosts several services (``scoring``, ``scoring_sen``, …)."""
+
+    def worker_setup(self, worker_ctx):
+        super().worker_setup(worker_ctx)
+        bind_contextvars(service=self.container.service_name)
+
+
 class ScoringService:
     """``scoring``: the category-free calls, hosted by every scoring process."""
 
     name = SERVICE_NAME
+    ctx = ScoringContext()
 
     @rpc
     def ping(self) -> str:
@@ -141,6 +181,7 @@ def category_service(category: str) -> type:
 
     class CategoryScoringService:
         name = service_name
+        ctx = ScoringContext()
 
         @rpc
         def ping(self) -> str:

@@ -105,8 +105,25 @@ class Stack:
             engine.dispose()
 
 
+def _retire_earlier_events() -> None:
+    """Integration tests leave unsent outbox rows about objects this stack never saw; its
+    relay would publish them and handlers would retry them into dead-letter queues."""
+    from sqlalchemy import text
+
+    from services.common.runtime import make_engine
+    from services.common.settings import AUDITED_SERVICES
+
+    engine = make_engine(pool_size=1)
+    with engine.begin() as conn:
+        for schema in AUDITED_SERVICES:
+            conn.execute(text(f'UPDATE "{schema}".outbox SET sent_at = now() '
+                              "WHERE sent_at IS NULL"))
+    engine.dispose()
+
+
 def start_stack(extra_env: dict[str, str] | None = None) -> Stack:
     bootstrap_once()
+    _retire_earlier_events()
     stack = Stack(extra_env)
     stack.start()
     try:
