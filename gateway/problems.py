@@ -33,14 +33,16 @@ def _loc(loc: list) -> list:
 
 
 def from_domain(exc: DomainError) -> Response:
-    extra = {}
-    errors = [{**e, "loc": _loc(e["loc"])} if "loc" in e else e for e in exc.errors]
-    # a Conflict may carry facts for the caller, e.g. {"invited": 2} (API: publish → 409)
-    if errors and all("loc" not in e for e in errors):
-        for e in errors:
-            extra.update({k: _number(v) for k, v in e.items()})
-        errors = None
-    return problem(exc.status, exc.detail or TITLES.get(exc.status, ""), errors, **extra)
+    """An error's ``errors`` entries name fields (``loc``, ``msg``); any other keys are facts
+    for the caller and go to the top of the body, e.g. ``invited`` when publishing is
+    refused below the minimum (API.md)."""
+    errors, facts = [], {}
+    for e in exc.errors:
+        facts.update({k: _number(v) for k, v in e.items() if k not in ("loc", "msg")})
+        if "loc" in e:
+            errors.append({"loc": _loc(e["loc"]), "msg": e.get("msg", "")})
+    return problem(exc.status, exc.detail or TITLES.get(exc.status, ""), errors or None,
+                   **facts)
 
 
 def from_validation(exc: ValidationError) -> Response:

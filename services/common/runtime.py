@@ -27,7 +27,7 @@ from sqlalchemy import MetaData, create_engine
 from sqlalchemy.orm import sessionmaker
 
 from services.common.clock import Clock, OffsetClock
-from services.common.errors import ALL_ERRORS, Forbidden
+from services.common.errors import ALL_ERRORS, DomainError, Forbidden
 from services.common.logging import bind_request, clear_contextvars, configure, get_logger
 from services.common.settings import get_settings
 from services.common.tables import common_tables
@@ -151,7 +151,11 @@ class DeadlineRpc(Rpc):
         super().handle_message(body, message)
 
 
-rpc = DeadlineRpc.decorator
+def rpc(*args, **kwargs):
+    """``@rpc`` / ``@rpc(...)``: domain errors are expected outcomes (4xx for the caller),
+    so nameko logs them as warnings without a traceback."""
+    kwargs.setdefault("expected_exceptions", DomainError)
+    return DeadlineRpc.decorator(*args, **kwargs)
 
 
 class RetryingEventHandler(EventHandler):

@@ -1066,6 +1066,18 @@ def performance_period(as_of: date, months: int = 6) -> tuple[date, date]:
     return add_months(as_of, -months), as_of - timedelta(days=1)
 
 
+def reporting_period(day: date, months: int = 6) -> tuple[date, date]:
+    """The reporting period holding ``day`` (§4.5, §7.4): periods of ``months`` months
+    (a divisor of 12; default 6) counted from 1 January, so that periods are the same for
+    every establishment and consecutive periods start exactly ``months`` apart (the
+    qualification service moves a competency at most once per period). Both days included:
+    ``2026-08-14`` → ``(2026-07-01, 2026-12-31)``."""
+    if isinstance(months, bool) or not isinstance(months, int) or months < 1 or 12 % months:
+        raise InvalidInput.at(["months"], "must divide 12 (1, 2, 3, 4, 6 or 12)")
+    start = date(day.year, (day.month - 1) // months * months + 1, 1)
+    return start, add_months(start, months) - timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class EstablishmentPerformance:
     """An establishment's performance in one category over a period (§7.4)."""
@@ -1219,8 +1231,28 @@ def _counts(codes: Iterable[str]) -> dict[str, int]:
     return dict(sorted(Counter(codes).items()))
 
 
+def _fees(placements: list[Placement], fee_percent: Decimal) -> dict[str, Any]:
+    """§7.7 platform transaction fees on the awards among ``placements`` (block places are
+    not awards), per calendar quarter of the award."""
+    by_quarter: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for p in placements:
+        award = award_record(p)
+        if award is not None:
+            by_quarter[quarter_of(award_day(award.awarded_at))] += transaction_fee(
+                award, fee_percent
+            )
+    return {
+        "percent": format(fee_percent.normalize(), "f"),
+        "by_quarter": dict(sorted(by_quarter.items())),
+        "total": sum(by_quarter.values(), ZERO),
+    }
+
+
 def _figures(
-    placements: list[Placement], referrals: list[ReferralRecord], reviews: list[Review]
+    placements: list[Placement],
+    referrals: list[ReferralRecord],
+    reviews: list[Review],
+    fee_percent: Decimal = DEFAULT_FEE_PERCENT,
 ) -> dict[str, Any]:
     via_dps = [p for p in placements if p.source is not PlacementSource.DIRECT_PLACEMENT]
     direct = [p for p in placements if p.source is PlacementSource.DIRECT_PLACEMENT]
@@ -1251,6 +1283,7 @@ def _figures(
             "referrals_per_need": _counts(need for r in referrals for need in set(r.needs)),
         },
         "declines_by_reason": _counts(code for r in referrals for code in r.decline_reasons),
+        "transaction_fees": _fees(placements, fee_percent),
     }
 
 
@@ -1277,6 +1310,7 @@ def benchmark(
     role: str,
     reader_authority: str | None,
     secret: bytes,
+    fee_percent: Decimal = DEFAULT_FEE_PERCENT,
 ) -> dict[str, Any]:
     """Benchmarks of a category over a period, both days included (§7.6), JSON-ready.
 
@@ -1287,6 +1321,8 @@ def benchmark(
       compliant bids count those past their deadline; time to place is the median of
       publish → award in days (2 decimals); demand per month of publication and per need.
     - declines by reason, as market-capacity intelligence (§5).
+    - ``transaction_fees``: the platform fee (§7.7, ``fee_percent`` of each award's
+      annualised value, rounded per award) per calendar quarter, overall and per authority.
     - mean review score: reviews dated in the period (each review's mean, then the mean).
     - ``by_authority``: the same figures per authority, labelled per §10 and sorted by label.
     """
@@ -1308,6 +1344,7 @@ def benchmark(
                 [p for p in placed if p.authority == code],
                 [r for r in refs if r.authority == code],
                 [r for r in revs if r.authority == code],
+                fee_percent,
             ),
         }
         for code, label in sorted(labels.items(), key=lambda item: item[1])
@@ -1317,7 +1354,7 @@ def benchmark(
             "category": category,
             "from": period_start,
             "to": period_end,
-            **_figures(placed, refs, revs),
+            **_figures(placed, refs, revs, fee_percent),
             "by_authority": by_authority,
         }
     )

@@ -33,16 +33,33 @@ __all__ = [
     "AwardedNeed",
     "AwardedReferral",
     "AwardedVariableCost",
+    "BenchmarkQuery",
     "BlockContractCreate",
+    "BlockPath",
+    "BlockQuery",
+    "CostShareQuery",
     "BlockPlaceCreate",
     "DirectPlacementCreate",
     "DirectPlacementRecorded",
     "EventBase",
     "Incentive",
+    "InvitationDeclinedFeed",
+    "MembershipFeed",
+    "OverdueQuery",
+    "PerformanceQuery",
     "PerformanceReviewed",
     "PlacementEnd",
+    "PlacementPath",
+    "PlacementQuery",
     "PlacementStart",
+    "PlacementsQuery",
+    "ProviderRegisteredFeed",
+    "PublicationQuery",
     "ReferralAwarded",
+    "ReferralCancelledFeed",
+    "ReferralClosedFeed",
+    "ReferralPublishedFeed",
+    "ReferralUnsuccessfulFeed",
     "ReviewCreate",
     "UpliftCreate",
     "UpliftSet",
@@ -223,6 +240,88 @@ class BlockPlaceCreate(Request):
     referral_id: Id | None = None
 
 
+# --- path and query parameters (gateway) ------------------------------------------------
+
+Cursor = Annotated[str, Field(max_length=500)]
+Limit = Annotated[int, Field(ge=1, le=500)]
+Quarter = Annotated[str, Field(pattern=r"^\d{4}-Q[1-4]$", description="e.g. 2026-Q3")]
+
+
+class PlacementPath(Request):
+    placement_id: Id
+
+
+class BlockPath(Request):
+    block_id: Id
+
+
+class PlacementsQuery(Request):
+    """``GET /placements``: a page in agreement order; optional filters."""
+
+    limit: Limit = 50
+    cursor: Cursor | None = None
+    status: Literal["pending_start", "active", "ended"] | None = None
+    category: Code | None = None
+    establishment_id: Id | None = None
+
+
+class PlacementQuery(Request):
+    """``GET /placements/{id}``: ``on`` is the day the weekly cost and the price in force
+    are shown for (default today; §7.2 "weekly cost on any date")."""
+
+    on: dt.date | None = None
+
+
+class BlockQuery(Request):
+    """``GET /block-contracts/{id}``: occupancy and voids up to ``as_of`` (default today)."""
+
+    as_of: dt.date | None = None
+
+
+class OverdueQuery(Request):
+    """``GET /reviews/overdue`` (§7.4 schedule tracking); an addition to API.md."""
+
+    limit: Limit = 50
+    cursor: Cursor | None = None
+    as_of: dt.date | None = None
+
+
+class PublicationQuery(Request):
+    """``GET /publications/awards`` (§7.5)."""
+
+    quarter: Quarter
+    format: Literal["ocds", "csv"] = "ocds"
+
+
+class BenchmarkQuery(Request):
+    """``GET /benchmarks`` (§7.6): a category over ``from``..``to`` (both days included);
+    default: the last 12 months."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    category: Code
+    from_: dt.date | None = Field(None, alias="from")
+    to: dt.date | None = None
+
+
+class CostShareQuery(Request):
+    """``GET /cost-shares?year=2026``: financial year 2026/27 (1 April to 31 March, §7.7)."""
+
+    year: Annotated[int, Field(ge=2000, le=2999)]
+
+
+class PerformanceQuery(Request):
+    """``GET /performance`` (§7.4): an establishment's performance index over a period
+    (default the last 6 months) and the reports sent to qualification; an addition."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    establishment_id: Id
+    category: Code | None = None
+    from_: dt.date | None = Field(None, alias="from")
+    to: dt.date | None = None
+
+
 # --- consumed events (from the referral service) ------------------------------------------
 
 
@@ -322,6 +421,78 @@ class DirectPlacementRecorded(EventBase):
     weekly_price: Money
     child_reference: Annotated[str, Field(min_length=1)]
     start_date: dt.date | None = None
+
+
+# --- consumed events: benchmarking and name feeds ---------------------------------------
+# The parts of the referral and qualification services' events that contracts keeps (§7.5
+# names, §7.3 who runs an establishment, §7.6 benchmarking). Unknown fields are ignored.
+
+
+class _ReferralFeed(EventBase):
+    occurred_at: AwareDatetime
+    referral_id: Id
+    authority: Code
+    category: Code
+
+
+class ReferralPublishedFeed(_ReferralFeed):
+    """``referral_published``: published at ``occurred_at``; its need codes (§7.6 demand)."""
+
+    event_type: ClassVar[str] = "referral_published"
+    profile: AwardedReferral | None = None
+
+
+class ReferralClosedFeed(_ReferralFeed):
+    """``referral_closed``: the deadline passed (or it closed early) with ``bids_count``."""
+
+    event_type: ClassVar[str] = "referral_closed"
+    bids_count: Annotated[int, Field(ge=0)]
+
+
+class ReferralUnsuccessfulFeed(_ReferralFeed):
+    """``referral_unsuccessful``: no compliant bid (§5)."""
+
+    event_type: ClassVar[str] = "referral_unsuccessful"
+    bids_count: Annotated[int, Field(ge=0)]
+
+
+class ReferralCancelledFeed(_ReferralFeed):
+    """``referral_cancelled`` (§5)."""
+
+    event_type: ClassVar[str] = "referral_cancelled"
+
+
+class InvitationDeclinedFeed(_ReferralFeed):
+    """``invitation_declined``: a decline and its reason, market-capacity intelligence
+    (§5 declines, §7.6)."""
+
+    event_type: ClassVar[str] = "invitation_declined"
+    establishment_id: Id
+    reason_code: Code
+
+
+class _Provider(Consumed):
+    id: Id
+    name: Annotated[str, Field(min_length=1)]
+
+
+class ProviderRegisteredFeed(EventBase):
+    """qualification's ``provider_registered``: the organisation's name, which publication
+    names as the supplier (§7.5)."""
+
+    event_type: ClassVar[str] = "provider_registered"
+    provider: _Provider
+
+
+class MembershipFeed(EventBase):
+    """qualification's membership events (``membership_admitted``, ``…_suspended``,
+    ``…_reinstated``, ``…_removed``): who runs an establishment and its name, for block
+    contracts (§7.3)."""
+
+    establishment_id: Id
+    provider_id: Id
+    establishment_name: Annotated[str, Field(min_length=1)]
+    category: Code
 
 
 # --- emitted events ----------------------------------------------------------------------

@@ -111,6 +111,7 @@ def test_failing_handler_is_retried_with_delay_then_dead_lettered(
         def dead_lettered():
             with kombu.Connection(get_settings().amqp_uri) as conn:
                 dlq = kombu.Queue(f"{queue}.dlq", durable=True)(conn.default_channel)
+                dlq.declare()  # the same arguments as the handler's, so this is harmless
                 return dlq.get(no_ack=True)
 
         message = wait_for(dead_lettered, 20, "the dead-lettered event")
