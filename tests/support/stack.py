@@ -57,7 +57,7 @@ class Stack:
         for proc_name in [name] if name else list(self.commands):
             log = open(self.logs / f"{proc_name}.log", "ab")  # noqa: SIM115 - lives with the process
             self.procs[proc_name] = subprocess.Popen(
-                ["bash", "-c", f"exec {self.commands[proc_name]}"], cwd=ROOT, env=self.env,
+                ["bash", "-c", self.commands[proc_name]], cwd=ROOT, env=self.env,
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def stop(self, name: str, timeout: float = 15) -> None:
