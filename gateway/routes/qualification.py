@@ -120,6 +120,19 @@ def _q(model: BaseModel) -> dict:
     return model.model_dump(mode="json", exclude_none=True)
 
 
+def _patch(model: BaseModel) -> dict:
+    return model.model_dump(mode="json", exclude_unset=True)
+
+
+def _call(method: str, *args):
+    """Call the qualification service; a model argument (a request body) goes as JSON."""
+    return call(
+        "qualification",
+        method,
+        *(a.model_dump(mode="json") if isinstance(a, BaseModel) else a for a in args),
+    )
+
+
 # --- the DPS (§3) and categories (§2) -------------------------------------------------------
 
 
@@ -127,28 +140,28 @@ def _q(model: BaseModel) -> dict:
 @require(*ANY)
 def get_dps():
     """Status, period of validity and whether entry is open (§3)."""
-    return call("qualification", "get_dps")
+    return _call("get_dps")
 
 
 @bp.patch("/dps", responses={200: DpsView})
 @require("lead")
 def patch_dps(body: DpsPatch):
     """Extend, shorten or end the period of validity; open or close entry (§3). Audited."""
-    return call("qualification", "update_dps", body.model_dump(mode="json", exclude_unset=True))
+    return _call("update_dps", _patch(body))
 
 
 @bp.get("/categories", responses={200: CategoryPage})
 @require(*ANY)
 def list_categories():
     """The five categories with criteria, weights, cost heads and settings (§2)."""
-    return call("qualification", "list_categories")
+    return _call("list_categories")
 
 
 @bp.get("/categories/<code>", responses={200: CategoryView})
 @require(*ANY)
 def get_category(path: CategoryPath, query: CategoryQuery):
     """One category's configuration in force, or an older ``version``."""
-    return call("qualification", "get_category", path.code, query.version)
+    return _call("get_category", path.code, query.version)
 
 
 @bp.patch("/categories/<code>", responses={200: CategoryView})
@@ -156,12 +169,7 @@ def get_category(path: CategoryPath, query: CategoryQuery):
 def patch_category(path: CategoryPath, body: CategoryPatch):
     """Change a category's settings; each change makes a new version (§2). Maps merge; a
     ``null`` cap removes it."""
-    return call(
-        "qualification",
-        "update_category",
-        path.code,
-        body.model_dump(mode="json", exclude_unset=True),
-    )
+    return _call("update_category", path.code, _patch(body))
 
 
 # --- establishments (§4) -----------------------------------------------------------------------
@@ -172,7 +180,7 @@ def patch_category(path: CategoryPath, body: CategoryPatch):
 @idempotent
 def create_establishment(body: EstablishmentCreate):
     """Register one of the provider organisation's establishments (§4)."""
-    return call("qualification", "create_establishment", body.model_dump(mode="json")), 201
+    return _call("create_establishment", body), 201
 
 
 @bp.get("/establishments", responses={200: EstablishmentPage})
@@ -181,7 +189,7 @@ def list_establishments(query: EstablishmentQuery):
     """A provider its own, a commissioner admitted ones, the lead and the contract manager
     all (§10). Filters: ``category``, ``status`` (a membership status), ``near=lat,lon`` with
     ``radius_miles``, ``reverification_due``."""
-    return call("qualification", "list_establishments", _q(query))
+    return _call("list_establishments", _q(query))
 
 
 @bp.get("/establishments/export")
@@ -190,7 +198,7 @@ def export_establishments(query: ExportQuery):
     """Admitted establishments with their memberships, as JSON or CSV (one row per
     membership), for partners who run referrals on another platform (business case
     7.16)."""
-    data = call("qualification", "export_establishments", _q(query))
+    data = _call("export_establishments", _q(query))
     if query.format == "json":
         return data
     name = f"dps-establishments-{query.category or 'all'}-{data['generated_on']}.csv"
@@ -269,26 +277,21 @@ def _csv(data: dict) -> str:
 def eligible_establishments(query: EligibleQuery):
     """Who a referral at this point would invite (§5): admitted, not suspended, within the
     radius and not above the caller's authority's cap; nearest first."""
-    return call("qualification", "list_eligible", query.model_dump(mode="json"))
+    return _call("list_eligible", query)
 
 
 @bp.get("/establishments/<establishment_id>", responses={200: EstablishmentView})
 @require(*READERS)
 def get_establishment(path: EstablishmentPath):
     """With memberships per category: status, core competency, costs and history."""
-    return call("qualification", "get_establishment", path.establishment_id)
+    return _call("get_establishment", path.establishment_id)
 
 
 @bp.patch("/establishments/<establishment_id>", responses={200: EstablishmentView})
 @require("provider", "lead")
 def patch_establishment(path: EstablishmentPath, body: EstablishmentUpdate):
     """Change the name, address, capacity or contacts (the location and categories stay)."""
-    return call(
-        "qualification",
-        "update_establishment",
-        path.establishment_id,
-        body.model_dump(mode="json", exclude_unset=True),
-    )
+    return _call("update_establishment", path.establishment_id, _patch(body))
 
 
 @bp.post("/establishments/<establishment_id>/inspections", responses={201: EstablishmentView})
@@ -296,9 +299,7 @@ def patch_establishment(path: EstablishmentPath, body: EstablishmentUpdate):
 @idempotent
 def record_inspection(path: EstablishmentPath, body: InspectionCreate):
     """Record a regulator judgement; a latest INADEQUATE suspends at once (§4.5)."""
-    return call(
-        "qualification", "record_inspection", path.establishment_id, body.model_dump(mode="json")
-    ), 201
+    return _call("record_inspection", path.establishment_id, body), 201
 
 
 # --- memberships (§4.5) ------------------------------------------------------------------------
@@ -310,72 +311,42 @@ _MS = "/establishments/<establishment_id>/memberships/<category>"
 @require("lead")
 def suspend(path: MembershipPath, body: SuspendRequest):
     """Suspend for a pass/fail criterion that no longer holds (§4.5), for all authorities."""
-    return call(
-        "qualification",
-        "suspend_membership",
-        path.establishment_id,
-        path.category,
-        body.model_dump(mode="json"),
-    )
+    return _call("suspend_membership", path.establishment_id, path.category, body)
 
 
 @bp.post(f"{_MS}/resubmission", responses={200: MembershipView})
 @require("provider")
 def resubmit(path: MembershipPath, body: Resubmission):
     """New evidence for the failed criterion only (§4.5)."""
-    return call(
-        "qualification",
-        "resubmit_evidence",
-        path.establishment_id,
-        path.category,
-        body.model_dump(mode="json"),
-    )
+    return _call("resubmit_evidence", path.establishment_id, path.category, body)
 
 
 @bp.post(f"{_MS}/reinstate", responses={200: MembershipView})
 @require("lead")
 def reinstate(path: MembershipPath):
     """Accept the resubmitted evidence: admitted again, history kept (§4.5)."""
-    return call("qualification", "reinstate_membership", path.establishment_id, path.category)
+    return _call("reinstate_membership", path.establishment_id, path.category)
 
 
 @bp.post(f"{_MS}/evidence", responses={200: MembershipView})
 @require("provider")
 def renew_evidence(path: MembershipPath, body: Resubmission):
     """Renew a criterion's evidence before it expires (§4.5)."""
-    return call(
-        "qualification",
-        "renew_evidence",
-        path.establishment_id,
-        path.category,
-        body.model_dump(mode="json"),
-    )
+    return _call("renew_evidence", path.establishment_id, path.category, body)
 
 
 @bp.post(f"{_MS}/reverification", responses={200: MembershipView})
 @require("lead")
 def reverify(path: MembershipPath, body: Reverification):
     """The yearly re-verification; naming a failed criterion suspends (§4.5)."""
-    return call(
-        "qualification",
-        "reverify_membership",
-        path.establishment_id,
-        path.category,
-        body.model_dump(mode="json"),
-    )
+    return _call("reverify_membership", path.establishment_id, path.category, body)
 
 
 @bp.post(f"{_MS}/removal", responses={200: MembershipView})
 @require("lead")
 def remove(path: MembershipPath, body: MembershipRemoval):
     """End a membership (§4.5); the establishment may apply again."""
-    return call(
-        "qualification",
-        "remove_membership",
-        path.establishment_id,
-        path.category,
-        body.model_dump(mode="json"),
-    )
+    return _call("remove_membership", path.establishment_id, path.category, body)
 
 
 # --- applications (§4, §4.3) --------------------------------------------------------------------
@@ -386,30 +357,28 @@ def remove(path: MembershipPath, body: MembershipRemoval):
 @idempotent
 def create_application(body: ApplicationCreate):
     """A draft for one establishment and one category (§4)."""
-    return call("qualification", "create_application", body.model_dump(mode="json")), 201
+    return _call("create_application", body), 201
 
 
 @bp.get("/applications", responses={200: ApplicationPage})
 @require("provider", "lead")
 def list_applications(query: ApplicationQuery):
     """A provider its own, the lead all; filters ``status``, ``overdue=true`` (§4.3)."""
-    return call("qualification", "list_applications", _q(query))
+    return _call("list_applications", _q(query))
 
 
 @bp.get("/applications/<application_id>", responses={200: ApplicationView})
 @require("provider", "lead")
 def get_application(path: ApplicationPath):
     """One application with its decision: scores, competency and rejection reasons."""
-    return call("qualification", "get_application", path.application_id)
+    return _call("get_application", path.application_id)
 
 
 @bp.put("/applications/<application_id>", responses={200: ApplicationView})
 @require("provider")
 def update_application(path: ApplicationPath, body: ApplicationUpdate):
     """Replace a draft's content."""
-    return call(
-        "qualification", "update_application", path.application_id, body.model_dump(mode="json")
-    )
+    return _call("update_application", path.application_id, body)
 
 
 @bp.post("/applications/<application_id>/copy", responses={201: ApplicationPage})
@@ -417,25 +386,21 @@ def update_application(path: ApplicationPath, body: ApplicationUpdate):
 @idempotent
 def copy_application(path: ApplicationPath, body: ApplicationCopy):
     """New drafts for other establishments of the organisation, reusing its answers (§4)."""
-    return call(
-        "qualification", "copy_application", path.application_id, body.model_dump(mode="json")
-    ), 201
+    return _call("copy_application", path.application_id, body), 201
 
 
 @bp.post("/applications/<application_id>/submit", responses={200: ApplicationView})
 @require("provider")
 def submit_application(path: ApplicationPath):
     """Submit for evaluation: 409 while entry is closed or when incomplete (§3, §4.3)."""
-    return call("qualification", "submit_application", path.application_id)
+    return _call("submit_application", path.application_id)
 
 
 @bp.post("/applications/<application_id>/extension", responses={200: ApplicationView})
 @require("lead")
 def extend_evaluation(path: ApplicationPath, body: EvaluationExtension):
     """Extend the evaluation to 15 working days, once, with a reason (§4.3)."""
-    return call(
-        "qualification", "extend_evaluation", path.application_id, body.model_dump(mode="json")
-    )
+    return _call("extend_evaluation", path.application_id, body)
 
 
 @bp.post("/applications/<application_id>/decision", responses={200: ApplicationView})
@@ -443,6 +408,4 @@ def extend_evaluation(path: ApplicationPath, body: EvaluationExtension):
 def decide(path: ApplicationPath, body: Decision):
     """Admit or reject, with a result per criterion and the weighted scores → core
     competency (§4.2, §4.3)."""
-    return call(
-        "qualification", "decide_application", path.application_id, body.model_dump(mode="json")
-    )
+    return _call("decide_application", path.application_id, body)

@@ -577,6 +577,20 @@ def weekly_cost_on(placement: Placement, on: date) -> Decimal:
     return placement.price_on(on).weekly_price if placement.in_force_on(on) else ZERO
 
 
+def _parties(event: ReferralAwarded | DirectPlacementRecorded) -> dict[str, Any]:
+    """What both placement events tell of a placement's parties and child (§7.1)."""
+    return {
+        "placement_id": event.placement_id,
+        "authority": event.authority,
+        "provider_id": event.provider_id,
+        "provider_name": event.provider_name or "",
+        "establishment_id": event.establishment_id,
+        "establishment_name": event.establishment_name or "",
+        "category": event.category,
+        "child_reference": event.child_reference,
+    }
+
+
 def placement_from_award(
     event: ReferralAwarded,
     *,
@@ -591,14 +605,7 @@ def placement_from_award(
     copy of provider organisations (publication names the supplier, §7.5)."""
     incentive = event.incentive
     return Placement(
-        placement_id=event.placement_id,
-        authority=event.authority,
-        provider_id=event.provider_id,
-        provider_name=event.provider_name or "",
-        establishment_id=event.establishment_id,
-        establishment_name=event.establishment_name,
-        category=event.category,
-        child_reference=event.child_reference,
+        **_parties(event),
         source=PlacementSource.REFERRAL_AWARD,
         source_ref=event.referral_id,
         agreed_at=event.awarded_at,
@@ -635,14 +642,7 @@ def placement_from_direct(
     The recording service has checked the reason code; it is not re-checked here, where a
     refusal would only dead-letter the event. The price was agreed when it was recorded."""
     return Placement(
-        placement_id=event.placement_id,
-        authority=event.authority,
-        provider_id=event.provider_id,
-        provider_name=event.provider_name or "",
-        establishment_id=event.establishment_id,
-        establishment_name=event.establishment_name or "",
-        category=event.category,
-        child_reference=event.child_reference,
+        **_parties(event),
         source=PlacementSource.DIRECT_PLACEMENT,
         source_ref=event.direct_placement_id,
         agreed_at=event.occurred_at,

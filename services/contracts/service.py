@@ -144,6 +144,23 @@ def _freeze_day(uow) -> date:
     return (uow.now() - grace).astimezone(UTC).date()
 
 
+def _lock(uow, key: str) -> None:
+    """A transaction-scoped advisory lock serialising work on ``key`` across instances."""
+    uow.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+
+
+def _apply_uplift(uow, p: domain.Placement, uplift: domain.Uplift) -> domain.Variation | None:
+    """The uplift's dated variation of ``p``, stored, when the uplift applies to it (§7.2)."""
+    v = domain.apply_uplift(p, uplift, variation_id=str(uuid.uuid4()), recorded_at=uow.now())
+    if v is not None:
+        store.insert_variation(uow.session, p.placement_id, v)
+    return v
+
+
+def _bad_cursor() -> InvalidInput:
+    return InvalidInput.at(["query", "cursor"], "not a cursor from this API")
+
+
 def _principal(ctx) -> dict:
     return ctx.require_principal()
 
@@ -237,9 +254,7 @@ class ContractsService(AuditRpc):
         )
         view["on"] = (on or _today(uow)).isoformat()
         if p.provider_name == "":
-            view["provider_name"] = store.provider_names(uow.session, [p.provider_id]).get(
-                p.provider_id, ""
-            )
+            view["provider_name"] = store.provider_name(uow.session, p.provider_id)
         view["reviews"] = [_review_view(r, views=details) for r in reviews]
         return view
 
@@ -255,21 +270,12 @@ class ContractsService(AuditRpc):
     def _apply_known_uplifts(self, uow, p: domain.Placement) -> list[domain.Variation]:
         """Uplifts already set whose effective date follows the placement's agreement apply
         to it as well (§7.2): an award in March keeps the uplift from 1 April."""
-        added = []
-        for uplift in store.uplifts_for(uow.session, p.category):
-            v = domain.apply_uplift(
-                p, uplift, variation_id=str(uuid.uuid4()), recorded_at=uow.now()
-            )
-            if v is not None:
-                store.insert_variation(uow.session, p.placement_id, v)
-                added.append(v)
-        return added
+        applied = (_apply_uplift(uow, p, u) for u in store.uplifts_for(uow.session, p.category))
+        return [v for v in applied if v is not None]
 
     def _create_placement(self, uow, p: domain.Placement, action: str) -> bool:
         if not p.provider_name:
-            p.provider_name = store.provider_names(uow.session, [p.provider_id]).get(
-                p.provider_id, ""
-            )
+            p.provider_name = store.provider_name(uow.session, p.provider_id)
         if not store.insert_placement(uow.session, p, uow.now()):
             log.info("placement exists already", source_key=p.source_key)
             return False
@@ -289,70 +295,77 @@ class ContractsService(AuditRpc):
             uow.audit("placement.uplifted", "placement", p.placement_id, None, v.to_dict())
         return True
 
-    # ==== consumed events: placements (§7.1, §5) ==========================================
+    # ==== consumed events ================================================================
+
+    def _consume(self, payload: dict, model, handler: str, apply) -> None:
+        """Handle a consumed event once (``event_uow`` claims its id under ``handler``):
+        ``apply(uow, event)`` runs in the transaction that records the claim."""
+        event = parse(model, payload)
+        with self.db.event_uow(payload, handler) as uow:
+            if uow.duplicate:
+                return
+            apply(uow, event)
+            uow.commit()
+
+    @staticmethod
+    def _referral_record(uow, event, **values) -> None:
+        """Merge what one referral event tells into its benchmarking record (§7.6)."""
+        store.upsert_referral_record(
+            uow.session,
+            event.referral_id,
+            uow.now(),
+            authority=event.authority,
+            category=event.category,
+            **values,
+        )
+
+    # ---- placements (§7.1, §5) ----------------------------------------------------------
 
     @event_handler("referral", "referral_awarded")
     def on_referral_awarded(self, payload: dict) -> None:
         """§5 award → §7.1 placement agreement, once per referral."""
-        event = parse(ReferralAwarded, payload)
-        with self.db.event_uow(payload, "on_referral_awarded") as uow:
-            if uow.duplicate:
-                return
-            record = domain.referral_record_from_award(event)
-            store.upsert_referral_record(
-                uow.session,
-                event.referral_id,
-                uow.now(),
-                authority=event.authority,
-                category=event.category,
-                published_at=record.published_at,
-                needs=list(record.needs) or None,
-                bids_count=record.bids_count,
-                compliant_bids_count=record.compliant_bids_count,
-                awarded_at=record.awarded_at,
-                status="awarded",
-            )
-            if (
-                store.placement_by_source_key(
-                    uow.session,
-                    domain.source_key(domain.PlacementSource.REFERRAL_AWARD, event.referral_id),
-                )
-                is None
-            ):
-                self._create_placement(uow, domain.placement_from_award(event), "placement.created")
-            uow.commit()
+        self._consume(payload, ReferralAwarded, "on_referral_awarded", self._record_award)
+
+    def _record_award(self, uow, event: ReferralAwarded) -> None:
+        record = domain.referral_record_from_award(event)
+        self._referral_record(
+            uow,
+            event,
+            published_at=record.published_at,
+            needs=list(record.needs) or None,
+            bids_count=record.bids_count,
+            compliant_bids_count=record.compliant_bids_count,
+            awarded_at=record.awarded_at,
+            status="awarded",
+        )
+        key = domain.source_key(domain.PlacementSource.REFERRAL_AWARD, event.referral_id)
+        if store.placement_by_source_key(uow.session, key) is None:
+            self._create_placement(uow, domain.placement_from_award(event), "placement.created")
 
     @event_handler("referral", "direct_placement_recorded")
     def on_direct_placement_recorded(self, payload: dict) -> None:
         """§5 direct placement (business case 8.10) → a placement flagged direct."""
-        event = parse(DirectPlacementRecorded, payload)
-        with self.db.event_uow(payload, "on_direct_placement_recorded") as uow:
-            if uow.duplicate:
-                return
+
+        def record(uow, event: DirectPlacementRecorded) -> None:
             p = domain.placement_from_direct(event)
             if not p.establishment_name:
                 for m in store.memberships_of(uow.session, p.establishment_id):
                     p.establishment_name = m["establishment_name"]
             self._create_placement(uow, p, "placement.created_direct")
-            uow.commit()
 
-    # ==== consumed events: benchmarking feeds (§7.6) =======================================
+        self._consume(payload, DirectPlacementRecorded, "on_direct_placement_recorded", record)
+
+    # ---- benchmarking feeds (§7.6) ------------------------------------------------------
 
     def _referral_fact(self, payload: dict, model, handler: str, **fields) -> None:
-        event = parse(model, payload)
-        with self.db.event_uow(payload, handler) as uow:
-            if uow.duplicate:
-                return
-            values = {key: value(event) for key, value in fields.items()}
-            store.upsert_referral_record(
-                uow.session,
-                event.referral_id,
-                uow.now(),
-                authority=event.authority,
-                category=event.category,
-                **values,
-            )
-            uow.commit()
+        self._consume(
+            payload,
+            model,
+            handler,
+            lambda uow, event: self._referral_record(
+                uow, event, **{key: value(event) for key, value in fields.items()}
+            ),
+        )
 
     @event_handler("referral", "referral_published")
     def on_referral_published(self, payload: dict) -> None:
@@ -396,11 +409,11 @@ class ContractsService(AuditRpc):
     @event_handler("referral", "invitation_declined")
     def on_invitation_declined(self, payload: dict) -> None:
         """§5 declines feed benchmarking as market-capacity intelligence."""
-        event = parse(InvitationDeclinedFeed, payload)
-        with self.db.event_uow(payload, "on_invitation_declined") as uow:
-            if uow.duplicate:
-                return
-            store.insert_decline(
+        self._consume(
+            payload,
+            InvitationDeclinedFeed,
+            "on_invitation_declined",
+            lambda uow, event: store.insert_decline(
                 uow.session,
                 referral_id=event.referral_id,
                 establishment_id=event.establishment_id,
@@ -408,26 +421,28 @@ class ContractsService(AuditRpc):
                 category=event.category,
                 reason_code=event.reason_code,
                 at=event.occurred_at,
-            )
-            uow.commit()
+            ),
+        )
 
-    # ==== consumed events: names (qualification) ===========================================
+    # ---- names (qualification) ----------------------------------------------------------
 
     @event_handler("qualification", "provider_registered")
     def on_provider_registered(self, payload: dict) -> None:
-        event = parse(ProviderRegisteredFeed, payload)
-        with self.db.event_uow(payload, "on_provider_registered") as uow:
-            if uow.duplicate:
-                return
-            store.upsert_provider(uow.session, event.provider.id, event.provider.name, uow.now())
-            uow.commit()
+        self._consume(
+            payload,
+            ProviderRegisteredFeed,
+            "on_provider_registered",
+            lambda uow, event: store.upsert_provider(
+                uow.session, event.provider.id, event.provider.name, uow.now()
+            ),
+        )
 
     def _membership(self, payload: dict, handler: str, status: str) -> None:
-        event = parse(MembershipFeed, payload)
-        with self.db.event_uow(payload, handler) as uow:
-            if uow.duplicate:
-                return
-            store.upsert_membership(
+        self._consume(
+            payload,
+            MembershipFeed,
+            handler,
+            lambda uow, event: store.upsert_membership(
                 uow.session,
                 establishment_id=event.establishment_id,
                 category=event.category,
@@ -435,8 +450,8 @@ class ContractsService(AuditRpc):
                 name=event.establishment_name,
                 status=status,
                 now=uow.now(),
-            )
-            uow.commit()
+            ),
+        )
 
     @event_handler("qualification", "membership_admitted")
     def on_membership_admitted(self, payload: dict) -> None:
@@ -474,7 +489,7 @@ class ContractsService(AuditRpc):
             try:
                 after = (datetime.fromisoformat(after[0]), str(after[1]))
             except (TypeError, ValueError, IndexError):
-                raise InvalidInput.at(["query", "cursor"], "not a cursor from this API") from None
+                raise _bad_cursor() from None
         with self.db.uow() as uow:
             rows = store.list_placements(
                 uow.session,
@@ -619,7 +634,7 @@ class ContractsService(AuditRpc):
             raise Forbidden(f"the {role} role does not track reviews")
         after = paging.decode(q.cursor)
         if after is not None and (not isinstance(after, list) or len(after) != 2):
-            raise InvalidInput.at(["query", "cursor"], "not a cursor from this API")
+            raise _bad_cursor()
         with self.db.uow() as uow:
             as_of = q.as_of or _today(uow)
             try:
@@ -631,7 +646,7 @@ class ContractsService(AuditRpc):
                     limit=q.limit + 1,
                 )
             except ValueError:
-                raise InvalidInput.at(["query", "cursor"], "not a cursor from this API") from None
+                raise _bad_cursor() from None
         page = paging.page(rows, q.limit, key=lambda r: [r["due"], r["placement_id"]])
         return {**page, "as_of": as_of.isoformat()}
 
@@ -651,10 +666,7 @@ class ContractsService(AuditRpc):
             str(uuid.uuid4()), data.category, data.cost_head, data.percent, data.effective_from
         )
         with self.db.uow() as uow:
-            uow.session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-                {"k": f"uplift:{uplift.category}"},
-            )
+            _lock(uow, f"uplift:{uplift.category}")
             if store.uplift_exists(
                 uow.session, uplift.category, uplift.cost_head, uplift.effective_from
             ):
@@ -666,12 +678,9 @@ class ContractsService(AuditRpc):
             for p in store.placements_for_uplift(
                 uow.session, uplift.category, uplift.cost_head, uplift.effective_from
             ):
-                v = domain.apply_uplift(
-                    p, uplift, variation_id=str(uuid.uuid4()), recorded_at=uow.now()
-                )
+                v = _apply_uplift(uow, p, uplift)
                 if v is None:
                     continue
-                store.insert_variation(uow.session, p.placement_id, v)
                 uow.audit("placement.uplifted", "placement", p.placement_id, None, v.to_dict())
                 count += 1
             store.insert_uplift(uow.session, uplift, count, uow.now(), principal)
@@ -723,9 +732,7 @@ class ContractsService(AuditRpc):
                 block_id=str(uuid.uuid4()),
                 authority=principal["authority"],
                 provider_id=m["provider_id"],
-                provider_name=store.provider_names(uow.session, [m["provider_id"]]).get(
-                    m["provider_id"], ""
-                ),
+                provider_name=store.provider_name(uow.session, m["provider_id"]),
                 establishment_id=data.establishment_id,
                 establishment_name=m["establishment_name"],
                 category=m["category"],
@@ -841,9 +848,7 @@ class ContractsService(AuditRpc):
 
     def _freeze(self, uow, quarter: str) -> bool:
         """Freeze an ended quarter holding awards: both formats, once (§7.5)."""
-        uow.session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"publication:{quarter}"}
-        )
+        _lock(uow, f"publication:{quarter}")
         if store.frozen_publication(uow.session, quarter, "ocds") is not None:
             return False
         awards = self._awards(uow, quarter)

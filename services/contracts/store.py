@@ -20,6 +20,7 @@ Queries are functions taking a SQLAlchemy session; rows map to and from ``domain
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -251,6 +252,53 @@ anonymisation_keys = Table(
     Column("secret", String(128), nullable=False),
 )
 
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _where_equal(query: Any, table: Table, **values: Any) -> Any:
+    """``query`` narrowed to the rows whose columns equal the given values; a ``None`` value
+    is no filter."""
+    for name, value in values.items():
+        if value is not None:
+            query = query.where(table.c[name] == value)
+    return query
+
+
+def _insert_new(session: Session, table: Table, **values: Any) -> bool:
+    """Insert a row unless its key is taken; ``False`` (and nothing written) when it is."""
+    inserted = session.execute(
+        pg_insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key)
+    ).first()
+    return inserted is not None
+
+
+def _upsert(
+    session: Session, table: Table, values: dict[str, Any], update: Iterable[str] | None = None
+) -> None:
+    """Insert a row or, when its key is taken, overwrite the columns named in ``update``
+    (default: every column given that is not part of the key)."""
+    key = table.primary_key.columns
+    names = [n for n in values if n not in key] if update is None else update
+    session.execute(
+        pg_insert(table)
+        .values(**values)
+        .on_conflict_do_update(
+            index_elements=list(key), set_={name: values[name] for name in names}
+        )
+    )
+
+
+def _dataclass_values(obj: Any, table: Table) -> dict[str, Any]:
+    """The fields of a domain dataclass that are columns of ``table`` (same names)."""
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.name in table.c}
+
+
+def _from_row(cls: Any, row: Any) -> Any:
+    """A domain dataclass from a row holding a column for each field (same names)."""
+    m = row._mapping
+    return cls(**{f.name: m[f.name] for f in dataclasses.fields(cls) if f.name in m})
+
+
 # --- placements ----------------------------------------------------------------------------
 
 
@@ -289,15 +337,14 @@ def _placement_values(p: domain.Placement) -> dict[str, Any]:
 def insert_placement(session: Session, p: domain.Placement, now: datetime) -> bool:
     """Insert a new placement; ``False`` (and nothing written) when its source key or id is
     already there (§7.1 idempotent creation)."""
-    values = {**_placement_values(p), "created_at": now, "updated_at": now}
-    values["next_review_due"] = domain.next_review_due(p, ())
-    inserted = session.execute(
-        pg_insert(placements)
-        .values(**values)
-        .on_conflict_do_nothing()
-        .returning(placements.c.placement_id)
-    ).first()
-    return inserted is not None
+    return _insert_new(
+        session,
+        placements,
+        **_placement_values(p),
+        created_at=now,
+        updated_at=now,
+        next_review_due=domain.next_review_due(p, ()),
+    )
 
 
 def update_placement(
@@ -398,17 +445,15 @@ def list_placements(
 ) -> list[tuple[domain.Placement, date | None]]:
     """Placements in agreement order (agreed_at, placement_id), after a cursor key, each
     with its next review date (the schedule kept on the row)."""
-    query = select(placements).order_by(placements.c.agreed_at, placements.c.placement_id)
-    if authority is not None:
-        query = query.where(placements.c.authority == authority)
-    if provider_id is not None:
-        query = query.where(placements.c.provider_id == provider_id)
-    if status is not None:
-        query = query.where(placements.c.status == status)
-    if category is not None:
-        query = query.where(placements.c.category == category)
-    if establishment_id is not None:
-        query = query.where(placements.c.establishment_id == establishment_id)
+    query = _where_equal(
+        select(placements).order_by(placements.c.agreed_at, placements.c.placement_id),
+        placements,
+        authority=authority,
+        provider_id=provider_id,
+        status=status,
+        category=category,
+        establishment_id=establishment_id,
+    )
     if after is not None:
         query = query.where(
             tuple_(placements.c.agreed_at, placements.c.placement_id) > tuple_(*after)
@@ -478,9 +523,7 @@ def placement_summaries(
         placements.c.block_id,
         placements.c.bids_count,
     )
-    query = select(*cols)
-    if category is not None:
-        query = query.where(placements.c.category == category)
+    query = _where_equal(select(*cols), placements, category=category)
     if start is not None:
         query = query.where(placements.c.agreed_at >= _utc_midnight(start))
     if end is not None:
@@ -543,8 +586,7 @@ def overdue(
         .order_by(placements.c.next_review_due, placements.c.placement_id)
         .limit(limit)
     )
-    if authority is not None:
-        query = query.where(placements.c.authority == authority)
+    query = _where_equal(query, placements, authority=authority)
     if after is not None:
         query = query.where(
             tuple_(placements.c.next_review_due, placements.c.placement_id)
@@ -624,20 +666,7 @@ def uplift_view(u: domain.Uplift, count: int, created_at: datetime) -> dict[str,
 
 def insert_block(session: Session, b: domain.BlockContract, now: datetime) -> None:
     session.execute(
-        block_contracts.insert().values(
-            block_id=b.block_id,
-            authority=b.authority,
-            provider_id=b.provider_id,
-            provider_name=b.provider_name,
-            establishment_id=b.establishment_id,
-            establishment_name=b.establishment_name,
-            category=b.category,
-            places=b.places,
-            weekly_price_per_place=b.weekly_price_per_place,
-            start=b.start,
-            end=b.end,
-            created_at=now,
-        )
+        block_contracts.insert().values(**_dataclass_values(b, block_contracts), created_at=now)
     )
 
 
@@ -647,22 +676,8 @@ def get_block(
     query = select(block_contracts).where(block_contracts.c.block_id == block_id)
     if for_update:
         query = query.with_for_update()
-    r = session.execute(query).first()
-    if r is None:
-        return None
-    return domain.BlockContract(
-        block_id=r.block_id,
-        authority=r.authority,
-        provider_id=r.provider_id,
-        establishment_id=r.establishment_id,
-        category=r.category,
-        places=r.places,
-        weekly_price_per_place=r.weekly_price_per_place,
-        start=r.start,
-        end=r.end,
-        provider_name=r.provider_name,
-        establishment_name=r.establishment_name,
-    )
+    row = session.execute(query).first()
+    return None if row is None else _from_row(domain.BlockContract, row)
 
 
 def block_placements(session: Session, block_id: str) -> list[domain.Placement]:
@@ -678,36 +693,12 @@ def block_placements(session: Session, block_id: str) -> list[domain.Placement]:
 
 
 def insert_review(session: Session, r: domain.Review, period_start: date) -> None:
-    session.execute(
-        reviews.insert().values(
-            review_id=r.review_id,
-            placement_id=r.placement_id,
-            authority=r.authority,
-            establishment_id=r.establishment_id,
-            category=r.category,
-            date=r.date,
-            period_start=period_start,
-            scores=dict(r.scores),
-            child_view=r.child_view,
-            parent_view=r.parent_view,
-            recorded_at=r.recorded_at,
-        )
-    )
+    values = {**_dataclass_values(r, reviews), "scores": dict(r.scores)}
+    session.execute(reviews.insert().values(**values, period_start=period_start))
 
 
 def _review(row: Any) -> domain.Review:
-    return domain.Review(
-        review_id=row.review_id,
-        placement_id=row.placement_id,
-        authority=row.authority,
-        establishment_id=row.establishment_id,
-        category=row.category,
-        date=row.date,
-        scores=row.scores,
-        recorded_at=row.recorded_at,
-        child_view=row.child_view,
-        parent_view=row.parent_view,
-    )
+    return _from_row(domain.Review, row)
 
 
 def reviews_of(session: Session, placement_id: str) -> list[domain.Review]:
@@ -727,11 +718,12 @@ def reviews_between(
     category: str | None = None,
     establishment_id: str | None = None,
 ) -> list[domain.Review]:
-    query = select(reviews).where(reviews.c.date >= start, reviews.c.date <= end)
-    if category is not None:
-        query = query.where(reviews.c.category == category)
-    if establishment_id is not None:
-        query = query.where(reviews.c.establishment_id == establishment_id)
+    query = _where_equal(
+        select(reviews).where(reviews.c.date >= start, reviews.c.date <= end),
+        reviews,
+        category=category,
+        establishment_id=establishment_id,
+    )
     return [_review(r) for r in session.execute(query)]
 
 
@@ -763,36 +755,30 @@ def claim_performance_report(
 ) -> bool:
     """Claim the one report of (establishment, category, period); ``False`` if another
     timer instance has it (the primary key serialises them)."""
-    return (
-        session.execute(
-            pg_insert(performance_reports)
-            .values(
-                establishment_id=perf.establishment_id,
-                category=perf.category,
-                period_start=perf.period_start,
-                period_end=perf.period_end,
-                performance_index=perf.performance_index,
-                reviews_count=perf.reviews_count,
-                event_id=event_id,
-                reported_at=now,
-            )
-            .on_conflict_do_nothing()
-            .returning(performance_reports.c.event_id)
-        ).first()
-        is not None
+    return _insert_new(
+        session,
+        performance_reports,
+        establishment_id=perf.establishment_id,
+        category=perf.category,
+        period_start=perf.period_start,
+        period_end=perf.period_end,
+        performance_index=perf.performance_index,
+        reviews_count=perf.reviews_count,
+        event_id=event_id,
+        reported_at=now,
     )
 
 
 def performance_reports_of(
     session: Session, establishment_id: str, category: str | None = None
 ) -> list[dict[str, Any]]:
-    query = (
+    query = _where_equal(
         select(performance_reports)
         .where(performance_reports.c.establishment_id == establishment_id)
-        .order_by(performance_reports.c.period_start)
+        .order_by(performance_reports.c.period_start),
+        performance_reports,
+        category=category,
     )
-    if category is not None:
-        query = query.where(performance_reports.c.category == category)
     return [
         {
             "category": r.category,
@@ -819,21 +805,15 @@ def freeze_publication(
     session: Session, quarter: str, fmt: str, content: bytes, sha: str, count: int, now: datetime
 ) -> bool:
     """Store a quarter's package once; ``False`` when it was frozen already."""
-    return (
-        session.execute(
-            pg_insert(publications)
-            .values(
-                quarter=quarter,
-                format=fmt,
-                content=content,
-                sha256=sha,
-                awards_count=count,
-                frozen_at=now,
-            )
-            .on_conflict_do_nothing()
-            .returning(publications.c.quarter)
-        ).first()
-        is not None
+    return _insert_new(
+        session,
+        publications,
+        quarter=quarter,
+        format=fmt,
+        content=content,
+        sha256=sha,
+        awards_count=count,
+        frozen_at=now,
     )
 
 
@@ -874,13 +854,7 @@ def frozen_quarters(session: Session, fmt: str) -> set[str]:
 
 
 def upsert_provider(session: Session, provider_id: str, name: str, now: datetime) -> None:
-    session.execute(
-        pg_insert(providers)
-        .values(provider_id=provider_id, name=name, updated_at=now)
-        .on_conflict_do_update(
-            index_elements=[providers.c.provider_id], set_={"name": name, "updated_at": now}
-        )
-    )
+    _upsert(session, providers, {"provider_id": provider_id, "name": name, "updated_at": now})
     # placements that had no name for their provider get it (publication names it, §7.5)
     session.execute(
         placements.update()
@@ -901,6 +875,11 @@ def provider_names(session: Session, ids: Iterable[str] | None = None) -> dict[s
     return dict(session.execute(query).all())
 
 
+def provider_name(session: Session, provider_id: str) -> str:
+    """A provider's name from the copy of provider organisations; ``""`` when unknown."""
+    return provider_names(session, [provider_id]).get(provider_id, "")
+
+
 def upsert_membership(
     session: Session,
     *,
@@ -911,25 +890,17 @@ def upsert_membership(
     status: str,
     now: datetime,
 ) -> None:
-    session.execute(
-        pg_insert(memberships)
-        .values(
-            establishment_id=establishment_id,
-            category=category,
-            provider_id=provider_id,
-            establishment_name=name,
-            status=status,
-            updated_at=now,
-        )
-        .on_conflict_do_update(
-            index_elements=[memberships.c.establishment_id, memberships.c.category],
-            set_={
-                "provider_id": provider_id,
-                "establishment_name": name,
-                "status": status,
-                "updated_at": now,
-            },
-        )
+    _upsert(
+        session,
+        memberships,
+        {
+            "establishment_id": establishment_id,
+            "category": category,
+            "provider_id": provider_id,
+            "establishment_name": name,
+            "status": status,
+            "updated_at": now,
+        },
     )
 
 
@@ -969,20 +940,18 @@ def insert_decline(
     reason_code: str,
     at: datetime,
 ) -> None:
-    session.execute(
-        pg_insert(declines)
-        .values(
-            referral_id=referral_id,
-            establishment_id=establishment_id,
-            authority=authority,
-            category=category,
-            reason_code=reason_code,
-            declined_at=at,
-        )
-        .on_conflict_do_update(
-            index_elements=[declines.c.referral_id, declines.c.establishment_id],
-            set_={"reason_code": reason_code, "declined_at": at},
-        )
+    _upsert(
+        session,
+        declines,
+        {
+            "referral_id": referral_id,
+            "establishment_id": establishment_id,
+            "authority": authority,
+            "category": category,
+            "reason_code": reason_code,
+            "declined_at": at,
+        },
+        update=("reason_code", "declined_at"),
     )
 
 

@@ -113,6 +113,36 @@ def establishment_contacts(
     return contacts_of(raw, problems)
 
 
+def _to_establishment(
+    event_id: str,
+    message_type: MessageType,
+    context: dict,
+    establishment_id: str,
+    raw_contacts: Iterable,
+    provider: Mapping | None,
+    fresher: Fresher | None,
+    *,
+    provider_id: str | None,
+    referral_id: str | None,
+    authority: str | None = None,
+) -> Outgoing:
+    """One message to an establishment: its contacts (ours where fresher), or its
+    provider's address when it lists none."""
+    problems: list[str] = []
+    contacts = establishment_contacts(establishment_id, raw_contacts, fresher, problems)
+    return Outgoing(
+        event_id=event_id,
+        message_type=message_type,
+        context=context,
+        contacts=or_provider(contacts, provider),
+        provider_id=provider_id,
+        authority=authority,
+        referral_id=referral_id,
+        establishment_id=establishment_id,
+        problems=problems,
+    )
+
+
 def commissioner_contacts(authority: str, addresses: Mapping[str, list[str]]) -> list[Contact]:
     return contacts_of(
         {"name": f"{authority} placements team", "email": a} for a in addresses.get(authority, [])
@@ -150,25 +180,22 @@ def profile_of(event: rm.ReferralPublished | rm.ReferralWidened) -> dict:
     }
 
 
-def ref_of(referral: Mapping) -> dict:
-    """``rendering.ReferralRef`` of a referral we keep (no child data)."""
-    deadline = referral["deadline"]
+def _ref(referral_id: str, authority: str, category: str, deadline: datetime | str) -> dict:
     return {
-        "id": referral["id"],
-        "authority": referral["authority"],
-        "category": referral["category"],
+        "id": referral_id,
+        "authority": authority,
+        "category": category,
         "deadline": deadline.isoformat() if isinstance(deadline, datetime) else deadline,
     }
 
 
+def ref_of(referral: Mapping) -> dict:
+    """``rendering.ReferralRef`` of a referral we keep (no child data)."""
+    return _ref(referral["id"], referral["authority"], referral["category"], referral["deadline"])
+
+
 def ref_from_event(event, deadline: datetime | str) -> dict:
-    deadline = deadline.isoformat() if isinstance(deadline, datetime) else deadline
-    return {
-        "id": event.referral_id,
-        "authority": event.authority,
-        "category": event.category,
-        "deadline": deadline,
-    }
+    return _ref(event.referral_id, event.authority, event.category, deadline)
 
 
 def full_referral_of(event: rm.ReferralAwarded) -> dict:
@@ -219,32 +246,40 @@ def plan_invitations(
     for establishments that list no contact."""
     profile = profile_of(event)
     widened = isinstance(event, rm.ReferralWidened)
-    plans = []
-    for invited in event.invited:
-        problems: list[str] = []
-        contacts = or_provider(
-            establishment_contacts(invited.establishment_id, invited.contacts, fresher, problems),
-            providers.get(invited.provider_id),
+    return _to_each_invited(
+        event,
+        event.invited,
+        MessageType.REFERRAL_INVITATION,
+        lambda invited: {
+            "referral": profile,
+            "establishment_name": invited.name,
+            "distance_miles": invited.distance_miles,
+            "widened": widened,
+        },
+        providers,
+        fresher,
+    )
+
+
+def _to_each_invited(
+    event, invited: Iterable, message_type: MessageType, context_of, providers, fresher
+) -> list[Outgoing]:
+    """One message per invited establishment, keyed by the event and the establishment."""
+    return [
+        _to_establishment(
+            scoped_event_id(event.event_id, i.establishment_id),
+            message_type,
+            context_of(i),
+            i.establishment_id,
+            i.contacts,
+            providers.get(i.provider_id),
+            fresher,
+            provider_id=i.provider_id,
+            referral_id=event.referral_id,
+            authority=event.authority,
         )
-        plans.append(
-            Outgoing(
-                event_id=scoped_event_id(event.event_id, invited.establishment_id),
-                message_type=MessageType.REFERRAL_INVITATION,
-                context={
-                    "referral": profile,
-                    "establishment_name": invited.name,
-                    "distance_miles": invited.distance_miles,
-                    "widened": widened,
-                },
-                contacts=contacts,
-                provider_id=invited.provider_id,
-                authority=event.authority,
-                referral_id=event.referral_id,
-                establishment_id=invited.establishment_id,
-                problems=problems,
-            )
-        )
-    return plans
+        for i in invited
+    ]
 
 
 def plan_reminder(
@@ -283,33 +318,19 @@ def plan_clarification(
     """Clarification answered → every invited establishment (RULES §5, §8)."""
     if referral is None:
         raise NotReady(f"referral {event.referral_id} is not known yet")
-    plans = []
-    for invited in event.recipients:
-        problems: list[str] = []
-        plans.append(
-            Outgoing(
-                event_id=scoped_event_id(event.event_id, invited.establishment_id),
-                message_type=MessageType.CLARIFICATION_ANSWERED,
-                context={
-                    "referral": ref_of(referral),
-                    "establishment_name": invited.name,
-                    "question": event.question,
-                    "answer": event.answer,
-                },
-                contacts=or_provider(
-                    establishment_contacts(
-                        invited.establishment_id, invited.contacts, fresher, problems
-                    ),
-                    providers.get(invited.provider_id),
-                ),
-                provider_id=invited.provider_id,
-                authority=event.authority,
-                referral_id=event.referral_id,
-                establishment_id=invited.establishment_id,
-                problems=problems,
-            )
-        )
-    return plans
+    return _to_each_invited(
+        event,
+        event.recipients,
+        MessageType.CLARIFICATION_ANSWERED,
+        lambda invited: {
+            "referral": ref_of(referral),
+            "establishment_name": invited.name,
+            "question": event.question,
+            "answer": event.answer,
+        },
+        providers,
+        fresher,
+    )
 
 
 def plan_bid_receipt(
@@ -323,25 +344,22 @@ def plan_bid_receipt(
     content: bids are sealed (RULES §5), and the event carries none."""
     if referral is None:
         raise NotReady(f"referral {event.referral_id} is not known yet")
-    problems: list[str] = []
-    return Outgoing(
-        event_id=event.event_id,
-        message_type=MessageType.BID_RECEIPT,
-        context={
+    return _to_establishment(
+        event.event_id,
+        MessageType.BID_RECEIPT,
+        {
             "referral": ref_of(referral),
             "establishment_name": establishment_name or event.establishment_id,
             "action": event.action,
             "bid_id": event.bid_id,
             "at": event.occurred_at.isoformat(),
         },
-        contacts=or_provider(
-            establishment_contacts(event.establishment_id, event.contacts, fresher, problems),
-            provider,
-        ),
+        event.establishment_id,
+        event.contacts,
+        provider,
+        fresher,
         provider_id=event.provider_id,
         referral_id=event.referral_id,
-        establishment_id=event.establishment_id,
-        problems=problems,
     )
 
 
@@ -387,26 +405,23 @@ def plan_award_winner(
     event: rm.ReferralAwarded, provider: Mapping | None, fresher: Fresher | None = None
 ) -> Outgoing:
     """Award → the winner: the award and the full referral (RULES §5, §8)."""
-    problems: list[str] = []
-    return Outgoing(
-        event_id=event.event_id,
-        message_type=MessageType.AWARD_WINNER,
-        context={
+    return _to_establishment(
+        event.event_id,
+        MessageType.AWARD_WINNER,
+        {
             "referral": full_referral_of(event),
             "establishment_name": event.establishment_name,
             "weekly_price": str(event.price.weekly_price),
             "start_date": event.proposed_start,
             "placement_id": event.placement_id,
         },
-        contacts=or_provider(
-            establishment_contacts(event.establishment_id, event.contacts, fresher, problems),
-            provider,
-        ),
+        event.establishment_id,
+        event.contacts,
+        provider,
+        fresher,
         provider_id=event.provider_id,
-        authority=event.authority,
         referral_id=event.referral_id,
-        establishment_id=event.establishment_id,
-        problems=problems,
+        authority=event.authority,
     )
 
 
@@ -435,19 +450,17 @@ def plan_feedback(
         context.update(total=str(f.total), rank=f.rank)
     else:
         context.update(non_compliant_reason=f.reason or "the bid was not compliant", sub_scores={})
-    problems: list[str] = []
-    return Outgoing(
-        event_id=event.event_id,
-        message_type=MessageType.AWARD_FEEDBACK,
-        context=context,
-        contacts=or_provider(
-            establishment_contacts(f.establishment_id, event.contacts, fresher, problems), provider
-        ),
+    return _to_establishment(
+        event.event_id,
+        MessageType.AWARD_FEEDBACK,
+        context,
+        f.establishment_id,
+        event.contacts,
+        provider,
+        fresher,
         provider_id=event.provider_id,
-        authority=event.authority,
         referral_id=event.referral_id,
-        establishment_id=f.establishment_id,
-        problems=problems,
+        authority=event.authority,
     )
 
 

@@ -48,6 +48,7 @@ from services.notifications.domain import (
 )
 from services.notifications.messages import (
     Channel,
+    Contact,
     DeliveryStatus,
     Gateway,
     NotificationListItem,
@@ -126,12 +127,9 @@ class NotificationsService(AuditRpc):
 
     @event_handler("qualification", "membership_admitted")
     def on_membership_admitted(self, payload: dict) -> None:
-        event = parse(qm.MembershipAdmitted, payload)
-        with self.db.event_uow(payload, "on_membership_admitted") as uow:
-            if uow.duplicate:
-                return
-            self._sync_establishment(uow, event)
-            uow.commit()
+        self._on_membership(
+            parse(qm.MembershipAdmitted, payload), payload, "on_membership_admitted"
+        )
 
     @event_handler("qualification", "establishment_contacts_changed")
     def on_establishment_contacts_changed(self, payload: dict) -> None:
@@ -141,12 +139,7 @@ class NotificationsService(AuditRpc):
         with self.db.event_uow(payload, "on_establishment_contacts_changed") as uow:
             if uow.duplicate:
                 return
-            problems: list[str] = []
-            contacts = planning.contacts_of(event.contacts, problems)
-            for problem in problems:
-                log.warning(
-                    "contact skipped", establishment_id=event.establishment_id, problem=problem
-                )
+            contacts = _contacts_of(event)
             if store.upsert_contacts(
                 uow.session,
                 event.establishment_id,
@@ -154,67 +147,50 @@ class NotificationsService(AuditRpc):
                 contacts,
                 event.occurred_at or uow.now(),
             ):
-                uow.audit(
-                    "recipient.contacts_updated",
-                    "establishment",
-                    event.establishment_id,
-                    None,
-                    {"contacts": [c.model_dump() for c in contacts]},
-                )
+                _audit_contacts(uow, event.establishment_id, contacts)
             uow.commit()
 
     @event_handler("qualification", "application_decided")
     def on_application_decided(self, payload: dict) -> None:
         """RULES §4.3, §8: the provider hears the decision and every failed reason."""
         event = parse(qm.ApplicationDecided, payload)
-        with self.db.event_uow(payload, "on_application_decided") as uow:
-            if uow.duplicate:
-                return
-            self._sync_establishment(uow, event)
-            provider = store.get_provider(uow.session, event.provider_id)
-            self._record(uow, [planning.plan_application_decided(event, provider)], event)
-            uow.commit()
+        self._on_membership(
+            event, payload, "on_application_decided", planning.plan_application_decided
+        )
 
     @event_handler("qualification", "membership_suspended")
     def on_membership_suspended(self, payload: dict) -> None:
         event = parse(qm.MembershipSuspended, payload)
-        with self.db.event_uow(payload, "on_membership_suspended") as uow:
-            if uow.duplicate:
-                return
-            self._sync_establishment(uow, event)
-            provider = store.get_provider(uow.session, event.provider_id)
-            self._record(uow, [planning.plan_suspended(event, provider)], event)
-            uow.commit()
+        self._on_membership(event, payload, "on_membership_suspended", planning.plan_suspended)
 
     @event_handler("qualification", "membership_reinstated")
     def on_membership_reinstated(self, payload: dict) -> None:
         event = parse(qm.MembershipReinstated, payload)
-        with self.db.event_uow(payload, "on_membership_reinstated") as uow:
-            if uow.duplicate:
-                return
-            self._sync_establishment(uow, event)
-            provider = store.get_provider(uow.session, event.provider_id)
-            self._record(uow, [planning.plan_reinstated(event, provider)], event)
-            uow.commit()
+        self._on_membership(event, payload, "on_membership_reinstated", planning.plan_reinstated)
 
     @event_handler("qualification", "evidence_expiring")
     def on_evidence_expiring(self, payload: dict) -> None:
         """RULES §4.5, §8: evidence expiring in 30 days, email and SMS."""
         event = parse(qm.EvidenceExpiring, payload)
-        with self.db.event_uow(payload, "on_evidence_expiring") as uow:
+        self._on_membership(event, payload, "on_evidence_expiring", planning.plan_evidence_expiring)
+
+    def _on_membership(
+        self, event: qm.MembershipEvent, payload: dict, handler: str, plan=None
+    ) -> None:
+        """Sync the establishment from a membership event and, with ``plan``, record the
+        provider's message (RULES §8 "provider")."""
+        with self.db.event_uow(payload, handler) as uow:
             if uow.duplicate:
                 return
             self._sync_establishment(uow, event)
-            provider = store.get_provider(uow.session, event.provider_id)
-            self._record(uow, [planning.plan_evidence_expiring(event, provider)], event)
+            if plan is not None:
+                provider = store.get_provider(uow.session, event.provider_id)
+                self._record(uow, [plan(event, provider)], event)
             uow.commit()
 
     def _sync_establishment(self, uow, event: qm.MembershipEvent) -> None:
         """Keep the establishment's contacts and SMS opt-in as the newest event says."""
-        problems: list[str] = []
-        contacts = planning.contacts_of(event.contacts, problems)
-        for problem in problems:
-            log.warning("contact skipped", establishment_id=event.establishment_id, problem=problem)
+        contacts = _contacts_of(event)
         if store.upsert_establishment(
             uow.session,
             event.establishment_id,
@@ -223,13 +199,7 @@ class NotificationsService(AuditRpc):
             contacts,
             event.occurred_at or uow.now(),
         ):
-            uow.audit(
-                "recipient.contacts_updated",
-                "establishment",
-                event.establishment_id,
-                None,
-                {"contacts": [c.model_dump() for c in contacts]},
-            )
+            _audit_contacts(uow, event.establishment_id, contacts)
 
     # ===================================================================================
     # Referral events (RULES §5, §8)
@@ -388,20 +358,20 @@ class NotificationsService(AuditRpc):
         """No compliant bid: no more reminders; each bidder's reason comes as its own
         ``bid_feedback``."""
         event = parse(rm.ReferralUnsuccessful, payload)
-        with self.db.event_uow(payload, "on_referral_unsuccessful") as uow:
-            if uow.duplicate:
-                return
-            self._set_status(uow, event, "unsuccessful")
-            uow.commit()
+        self._on_ended(event, payload, "on_referral_unsuccessful", "unsuccessful")
 
     @event_handler("referral", "referral_cancelled")
     def on_referral_cancelled(self, payload: dict) -> None:
         """Cancelled: no more reminders. (RULES §8 has no cancellation message.)"""
         event = parse(rm.ReferralCancelled, payload)
-        with self.db.event_uow(payload, "on_referral_cancelled") as uow:
+        self._on_ended(event, payload, "on_referral_cancelled", "cancelled")
+
+    def _on_ended(self, event, payload: dict, handler: str, status: str) -> None:
+        """A referral that ended without a message of its own: only its status is kept."""
+        with self.db.event_uow(payload, handler) as uow:
             if uow.duplicate:
                 return
-            self._set_status(uow, event, "cancelled")
+            self._set_status(uow, event, status)
             uow.commit()
 
     def _set_status(self, uow, event, status: str) -> dict | None:
@@ -762,6 +732,25 @@ class NotificationsService(AuditRpc):
                 )
                 uow.commit()
         return {"id": d.id, "status": str(d.status), "changed": changed}
+
+
+def _contacts_of(event) -> list[Contact]:
+    """The event's contacts, normalised; unreadable ones are logged and dropped."""
+    problems: list[str] = []
+    contacts = planning.contacts_of(event.contacts, problems)
+    for problem in problems:
+        log.warning("contact skipped", establishment_id=event.establishment_id, problem=problem)
+    return contacts
+
+
+def _audit_contacts(uow, establishment_id: str, contacts: list[Contact]) -> None:
+    uow.audit(
+        "recipient.contacts_updated",
+        "establishment",
+        establishment_id,
+        None,
+        {"contacts": [c.model_dump() for c in contacts]},
+    )
 
 
 def _outcome(d: Delivery) -> dict:

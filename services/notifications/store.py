@@ -189,9 +189,13 @@ def upsert_provider(
     return session.execute(stmt).first() is not None
 
 
-def get_provider(session: Session, provider_id: str) -> dict | None:
-    row = session.execute(select(providers).where(providers.c.id == provider_id)).first()
+def _first(session: Session, query) -> dict | None:
+    row = session.execute(query).first()
     return dict(row._mapping) if row else None
+
+
+def get_provider(session: Session, provider_id: str) -> dict | None:
+    return _first(session, select(providers).where(providers.c.id == provider_id))
 
 
 def upsert_establishment(
@@ -203,24 +207,7 @@ def upsert_establishment(
     as_of: datetime,
 ) -> bool:
     """Replace the establishment's contacts if ``as_of`` is not older than ours."""
-    stmt = pg_insert(establishments).values(
-        id=establishment_id,
-        provider_id=provider_id,
-        name=name,
-        contacts=[c.model_dump() for c in contacts],
-        contacts_as_of=as_of,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[establishments.c.id],
-        set_={
-            "provider_id": stmt.excluded.provider_id,
-            "name": stmt.excluded.name,
-            "contacts": stmt.excluded.contacts,
-            "contacts_as_of": stmt.excluded.contacts_as_of,
-        },
-        where=establishments.c.contacts_as_of <= stmt.excluded.contacts_as_of,
-    ).returning(establishments.c.id)
-    return session.execute(stmt).first() is not None
+    return _put_establishment(session, establishment_id, provider_id, name, contacts, as_of)
 
 
 def upsert_contacts(
@@ -232,30 +219,44 @@ def upsert_contacts(
 ) -> bool:
     """Replace only the contacts (the event names no establishment: keep our name, or
     the id until a membership event tells us the name)."""
+    return _put_establishment(
+        session, establishment_id, provider_id, establishment_id, contacts, as_of, keep_name=True
+    )
+
+
+def _put_establishment(
+    session: Session,
+    establishment_id: str,
+    provider_id: str,
+    name: str,
+    contacts: list[Contact],
+    as_of: datetime,
+    keep_name: bool = False,
+) -> bool:
+    """Insert, or update where ``as_of`` is not older than ours (the name too unless
+    ``keep_name``); True if anything was written."""
     stmt = pg_insert(establishments).values(
         id=establishment_id,
         provider_id=provider_id,
-        name=establishment_id,
+        name=name,
         contacts=[c.model_dump() for c in contacts],
         contacts_as_of=as_of,
     )
+    columns = (
+        ("provider_id", "contacts", "contacts_as_of")
+        if keep_name
+        else ("provider_id", "name", "contacts", "contacts_as_of")
+    )
     stmt = stmt.on_conflict_do_update(
         index_elements=[establishments.c.id],
-        set_={
-            "provider_id": stmt.excluded.provider_id,
-            "contacts": stmt.excluded.contacts,
-            "contacts_as_of": stmt.excluded.contacts_as_of,
-        },
+        set_={c: stmt.excluded[c] for c in columns},
         where=establishments.c.contacts_as_of <= stmt.excluded.contacts_as_of,
     ).returning(establishments.c.id)
     return session.execute(stmt).first() is not None
 
 
 def get_establishment(session: Session, establishment_id: str) -> dict | None:
-    row = session.execute(
-        select(establishments).where(establishments.c.id == establishment_id)
-    ).first()
-    return dict(row._mapping) if row else None
+    return _first(session, select(establishments).where(establishments.c.id == establishment_id))
 
 
 def fresher_contacts(
@@ -326,8 +327,7 @@ def upsert_referral(
 
 
 def get_referral(session: Session, referral_id: str) -> dict | None:
-    row = session.execute(select(referrals).where(referrals.c.id == referral_id)).first()
-    return dict(row._mapping) if row else None
+    return _first(session, select(referrals).where(referrals.c.id == referral_id))
 
 
 def set_referral_status(session: Session, referral_id: str, status: str, as_of: datetime) -> None:
@@ -350,14 +350,16 @@ def add_invitations(
         session.execute(pg_insert(invitations).values(values).on_conflict_do_nothing())
 
 
+def _invitation(referral_id: str, establishment_id: str) -> tuple:
+    """The where-clause of one invitation."""
+    return (
+        invitations.c.referral_id == referral_id,
+        invitations.c.establishment_id == establishment_id,
+    )
+
+
 def get_invitation(session: Session, referral_id: str, establishment_id: str) -> dict | None:
-    row = session.execute(
-        select(invitations).where(
-            invitations.c.referral_id == referral_id,
-            invitations.c.establishment_id == establishment_id,
-        )
-    ).first()
-    return dict(row._mapping) if row else None
+    return _first(session, select(invitations).where(*_invitation(referral_id, establishment_id)))
 
 
 def set_has_bid(
@@ -366,8 +368,7 @@ def set_has_bid(
     session.execute(
         update(invitations)
         .where(
-            invitations.c.referral_id == referral_id,
-            invitations.c.establishment_id == establishment_id,
+            *_invitation(referral_id, establishment_id),
             or_(invitations.c.bid_as_of.is_(None), invitations.c.bid_as_of <= as_of),
         )
         .values(has_bid=has_bid, bid_as_of=as_of)
@@ -376,12 +377,7 @@ def set_has_bid(
 
 def set_declined(session: Session, referral_id: str, establishment_id: str) -> None:
     session.execute(
-        update(invitations)
-        .where(
-            invitations.c.referral_id == referral_id,
-            invitations.c.establishment_id == establishment_id,
-        )
-        .values(declined=True)
+        update(invitations).where(*_invitation(referral_id, establishment_id)).values(declined=True)
     )
 
 
@@ -420,10 +416,7 @@ def claim_due_reminders(session: Session, now: datetime, limit: int) -> list[dic
 def mark_reminded(session: Session, referral_id: str, establishment_id: str, now: datetime) -> None:
     session.execute(
         update(invitations)
-        .where(
-            invitations.c.referral_id == referral_id,
-            invitations.c.establishment_id == establishment_id,
-        )
+        .where(*_invitation(referral_id, establishment_id))
         .values(reminded_at=now)
     )
 
@@ -500,10 +493,9 @@ def save_delivery(session: Session, d: Delivery) -> None:
 
 
 def lock_delivery(session: Session, delivery_id: str) -> dict | None:
-    row = session.execute(
-        select(deliveries).where(deliveries.c.id == delivery_id).with_for_update()
-    ).first()
-    return dict(row._mapping) if row else None
+    return _first(
+        session, select(deliveries).where(deliveries.c.id == delivery_id).with_for_update()
+    )
 
 
 def lock_deliveries(session: Session, ids: list[str]) -> dict[str, dict]:

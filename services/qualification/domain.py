@@ -1499,6 +1499,12 @@ class Establishment:
 
     # -- commands ------------------------------------------------------------------
 
+    def _keep_judgements(self, *judgements: InspectionJudgement | None) -> None:
+        """§4.1: a judgement given as evidence joins the inspection record, once."""
+        for judgement in judgements:
+            if judgement is not None and judgement not in self.inspections:
+                self.inspections.append(judgement)
+
     def admit(
         self,
         application: Application,
@@ -1527,8 +1533,8 @@ class Establishment:
             milestones=[Milestone("admitted", now, "lead")],
         )
         inspection = content.pass_fail.get(INSPECTION)
-        if inspection and inspection.judgement and inspection.judgement not in self.inspections:
-            self.inspections.append(inspection.judgement)
+        if inspection:
+            self._keep_judgements(inspection.judgement)
         self.memberships.append(ms)
         costs = ms.costs_on(today)
         self.events.append(
@@ -1660,7 +1666,7 @@ class Establishment:
             raise Conflict(
                 f"the latest inspection judgement is still INADEQUATE ({latest.describe()})"
             )
-        self.inspections.extend(j for j in judgements if j not in self.inspections)
+        self._keep_judgements(*judgements)
         ms.evidence.update(accepted)
         ms._move("admitted")
         ms.milestones.append(
@@ -1725,8 +1731,7 @@ class Establishment:
             )
         _check_renewal(criterion, answer, config, london_date(now))
         ms.evidence[criterion] = answer
-        if answer.judgement is not None and answer.judgement not in self.inspections:
-            self.inspections.append(answer.judgement)
+        self._keep_judgements(answer.judgement)
         ms.milestones.append(Milestone("evidence_renewed", now, "provider", criterion))
 
     def reverify(

@@ -142,12 +142,17 @@ class QualificationService(AuditRpc):
         return app
 
     @staticmethod
-    def _flush(uow, repo: store.Establishments, est: d.Establishment, now) -> None:
+    def _emit(uow, aggregate: d.Establishment | d.Application) -> None:
+        """Put the aggregate's new events in the outbox (DESIGN rule 3)."""
+        for event in aggregate.events:
+            uow.emit(event)
+        aggregate.events.clear()
+
+    @classmethod
+    def _flush(cls, uow, repo: store.Establishments, est: d.Establishment, now) -> None:
         """Save the aggregate and put its events in the outbox (DESIGN rule 3)."""
         repo.save(est, now)
-        for event in est.events:
-            uow.emit(event)
-        est.events.clear()
+        cls._emit(uow, est)
 
     @staticmethod
     def _audit_memberships(
@@ -290,8 +295,7 @@ class QualificationService(AuditRpc):
             repo.add(est, now)
             view = self._view(est, configs, d.london_date(now), principal)
             uow.audit("establishment.registered", "establishment", est.id, None, view)
-            for event in est.events:
-                uow.emit(event)
+            self._emit(uow, est)
             uow.commit()
         return view
 
@@ -532,28 +536,41 @@ class QualificationService(AuditRpc):
             uow.commit()
         return app.to_view(d.london_date(now)).model_dump(mode="json")
 
-    @rpc
-    def update_application(self, application_id: str, body: dict) -> dict:
-        """Replace a draft's content (§4), e.g. a copy's establishment-level answers."""
-        principal = self._allow("provider")
-        data = parse(m.ApplicationUpdate, body)
+    def _application_command(
+        self,
+        application_id: str,
+        principal: dict,
+        action: str,
+        command,
+        summary=_application_summary,
+    ) -> dict:
+        """Run ``command(app, session, now)`` on a locked application; save it and audit the
+        change (§9) as ``summary`` of the application before and after."""
         with self.db.uow() as uow:
             now = uow.now()
             apps = store.Applications(uow.session)
             app = self._application(apps, application_id, principal, lock=True)
-            config = store.current_configs(uow.session, now)[app.category]
-            before = store.content_json(app.content)
-            app.revise(d.ApplicationContent.from_message(data), config, now)
+            before = summary(app)
+            command(app, uow.session, now)
             apps.save(app, now)
-            uow.audit(
-                "application.revised",
-                "application",
-                app.id,
-                before,
-                store.content_json(app.content),
-            )
+            uow.audit(action, "application", app.id, before, summary(app))
             uow.commit()
         return app.to_view(d.london_date(now)).model_dump(mode="json")
+
+    @rpc
+    def update_application(self, application_id: str, body: dict) -> dict:
+        """Replace a draft's content (§4), e.g. a copy's establishment-level answers."""
+        principal = self._allow("provider")
+        content = d.ApplicationContent.from_message(parse(m.ApplicationUpdate, body))
+        return self._application_command(
+            application_id,
+            principal,
+            "application.revised",
+            lambda app, s, now: app.revise(
+                content, store.current_configs(s, now)[app.category], now
+            ),
+            summary=lambda app: store.content_json(app.content),
+        )
 
     @rpc
     def get_application(self, application_id: str) -> dict:
@@ -625,41 +642,26 @@ class QualificationService(AuditRpc):
     def submit_application(self, application_id: str) -> dict:
         """§3, §4.3: Conflict (409) while entry is closed or when incomplete."""
         principal = self._allow("provider")
-        with self.db.uow() as uow:
-            now = uow.now()
-            apps = store.Applications(uow.session)
-            app = self._application(apps, application_id, principal, lock=True)
-            before = _application_summary(app)
-            config = store.current_configs(uow.session, now)[app.category]
-            app.submit(config, store.dps(uow.session), now)
-            apps.save(app, now)
-            uow.audit(
-                "application.submitted", "application", app.id, before, _application_summary(app)
-            )
-            uow.commit()
-        return app.to_view(d.london_date(now)).model_dump(mode="json")
+        return self._application_command(
+            application_id,
+            principal,
+            "application.submitted",
+            lambda app, s, now: app.submit(
+                store.current_configs(s, now)[app.category], store.dps(s), now
+            ),
+        )
 
     @rpc
     def extend_evaluation(self, application_id: str, body: dict) -> dict:
         """§4.3: once, to 15 working days, with the reason recorded."""
         principal = self._allow("lead")
         data = parse(m.EvaluationExtension, body)
-        with self.db.uow() as uow:
-            now = uow.now()
-            apps = store.Applications(uow.session)
-            app = self._application(apps, application_id, principal, lock=True)
-            before = _application_summary(app)
-            app.extend_evaluation(data.reason)
-            apps.save(app, now)
-            uow.audit(
-                "application.evaluation_extended",
-                "application",
-                app.id,
-                before,
-                _application_summary(app),
-            )
-            uow.commit()
-        return app.to_view(d.london_date(now)).model_dump(mode="json")
+        return self._application_command(
+            application_id,
+            principal,
+            "application.evaluation_extended",
+            lambda app, s, now: app.extend_evaluation(data.reason),
+        )
 
     @rpc
     def decide_application(self, application_id: str, body: dict) -> dict:
@@ -684,9 +686,7 @@ class QualificationService(AuditRpc):
             uow.audit(
                 "application.decided", "application", app.id, before_app, _application_summary(app)
             )
-            for event in app.events:
-                uow.emit(event)
-            app.events.clear()
+            self._emit(uow, app)
             self._flush(uow, repo, est, now)
             self._audit_memberships(uow, "membership.admitted", est, before_ms, today)
             uow.commit()

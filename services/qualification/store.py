@@ -19,7 +19,7 @@ serves the domain's bounding box, and the exact great-circle check is the domain
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
@@ -103,6 +103,24 @@ category_configs = Table(
 """Every version of every category's configuration (RULES §2); an application keeps the
 version in force when it was submitted."""
 
+
+def _child(name: str, *columns: Column, parent: str = "memberships", **kw) -> Table:
+    """A table of ``parent``'s rows (``<parent>_id`` in its primary key, deleted with it)."""
+    key = f"{parent.removesuffix('s')}_id"
+    return Table(
+        name,
+        metadata,
+        Column(
+            key,
+            String(36),
+            ForeignKey(f"qualification.{parent}.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        *columns,
+        **kw,
+    )
+
+
 # --- establishments (§4) ----------------------------------------------------------------------
 
 establishments = Table(
@@ -124,36 +142,24 @@ establishments = Table(
     Index("ix_establishments_lat_lon", "lat", "lon"),
 )
 
-establishment_contacts = Table(
+establishment_contacts = _child(
     "establishment_contacts",
-    metadata,
-    Column(
-        "establishment_id",
-        String(36),
-        ForeignKey("qualification.establishments.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
     Column("seq", Integer, primary_key=True, autoincrement=False),
     Column("name", String(300), nullable=False),
     Column("email", String(320), nullable=False),
     Column("phone", String(30)),
     Column("sms_opt_in", Boolean, nullable=False),
+    parent="establishments",
 )
 
-inspections = Table(
+inspections = _child(
     "inspections",
-    metadata,
-    Column(
-        "establishment_id",
-        String(36),
-        ForeignKey("qualification.establishments.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
     Column("seq", Integer, primary_key=True, autoincrement=False),
     Column("body", String(10), nullable=False),
     Column("grade", String(30), nullable=False),
     Column("date", Date, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    parent="establishments",
 )
 """Regulator judgements in the order recorded (RULES §4.1); append-only."""
 
@@ -254,21 +260,6 @@ memberships = Table(
 )
 """One row per membership; ``lat``/``lon`` copy the establishment's location (fixed after
 registration) for the eligibility index; ``next_check`` drives the evidence timer."""
-
-
-def _child(name: str, *columns: Column, **kw) -> Table:
-    return Table(
-        name,
-        metadata,
-        Column(
-            "membership_id",
-            String(36),
-            ForeignKey("qualification.memberships.id", ondelete="CASCADE"),
-            primary_key=True,
-        ),
-        *columns,
-        **kw,
-    )
 
 
 membership_evidence = _child(
@@ -468,20 +459,18 @@ def save_dps(session: Session, settings: d.DpsSettings, at: datetime, by: dict |
     """A new version of the settings (call ``lock_dps`` first)."""
     current = session.execute(select(func.max(dps_settings.c.version))).scalar_one()
     if current is None:  # version 1 is the default in force until now
-        session.execute(
-            insert(dps_settings).values(
-                version=1,
-                valid_from=DEFAULT_DPS.valid_from,
-                valid_to=DEFAULT_DPS.valid_to,
-                entry_open=DEFAULT_DPS.entry_open,
-                changed_at=at,
-                changed_by=None,
-            )
-        )
+        _insert_dps(session, 1, DEFAULT_DPS, at, None)
         current = 1
+    _insert_dps(session, current + 1, settings, at, by)
+    return current + 1
+
+
+def _insert_dps(
+    session: Session, version: int, settings: d.DpsSettings, at: datetime, by: dict | None
+) -> None:
     session.execute(
         insert(dps_settings).values(
-            version=current + 1,
+            version=version,
             valid_from=settings.valid_from,
             valid_to=settings.valid_to,
             entry_open=settings.entry_open,
@@ -489,7 +478,6 @@ def save_dps(session: Session, settings: d.DpsSettings, at: datetime, by: dict |
             changed_by=by,
         )
     )
-    return current + 1
 
 
 def ensure_categories(session: Session, at: datetime) -> None:
@@ -557,9 +545,12 @@ def add_config(session: Session, config: d.CategoryConfig, at: datetime, by: dic
 
 def lock_category(session: Session, code: str) -> None:
     """Serialise configuration changes of one category (transaction-scoped)."""
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"qualification:category:{code}"}
-    )
+    _advisory_lock(session, f"qualification:category:{code}")
+
+
+def _advisory_lock(session: Session, key: str) -> None:
+    """A transaction-scoped lock on ``key`` (released at commit or rollback)."""
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
 
 
 # --- establishments: the repository ----------------------------------------------------------
@@ -608,19 +599,11 @@ class Establishments:
         if not ids:
             return {}
         contacts: dict[str, list] = {i: [] for i in ids}
-        for c in s.execute(
-            select(establishment_contacts)
-            .where(establishment_contacts.c.establishment_id.in_(ids))
-            .order_by(establishment_contacts.c.establishment_id, establishment_contacts.c.seq)
-        ):
+        for c in _in_order(s, establishment_contacts, "establishment_id", ids):
             contacts[c.establishment_id].append(d.Contact(c.name, c.email, c.phone, c.sms_opt_in))
         judgements: dict[str, list] = {i: [] for i in ids}
         if not light:
-            for j in s.execute(
-                select(inspections)
-                .where(inspections.c.establishment_id.in_(ids))
-                .order_by(inspections.c.establishment_id, inspections.c.seq)
-            ):
+            for j in _in_order(s, inspections, "establishment_id", ids):
                 judgements[j.establishment_id].append(
                     d.InspectionJudgement(j.body, j.grade, j.date)
                 )
@@ -697,35 +680,27 @@ class Establishments:
                 )
             )
             self._write_contacts(est)
-        new_judgements = est.inspections[loaded.inspections :]
-        if new_judgements:
-            s.execute(
-                insert(inspections),
-                [
-                    {
-                        "establishment_id": est.id,
-                        "seq": loaded.inspections + i,
-                        "body": j.body,
-                        "grade": j.grade,
-                        "date": j.date,
-                        "recorded_at": at,
-                    }
-                    for i, j in enumerate(new_judgements)
-                ],
-            )
+        _append(
+            s,
+            inspections,
+            {"establishment_id": est.id},
+            loaded.inspections,
+            est.inspections,
+            lambda j: {"body": j.body, "grade": j.grade, "date": j.date, "recorded_at": at},
+        )
         for ms in est.memberships:
             self._save_membership(est, ms, loaded.memberships.get(ms.id), at)
         self._loaded[est.id] = _Loaded(est)
 
     def _write_contacts(self, est: d.Establishment) -> None:
-        if est.contacts:
-            self.session.execute(
-                insert(establishment_contacts),
-                [
-                    {"establishment_id": est.id, "seq": i, **asdict(c)}
-                    for i, c in enumerate(est.contacts)
-                ],
-            )
+        _append(
+            self.session,
+            establishment_contacts,
+            {"establishment_id": est.id},
+            0,
+            est.contacts,
+            asdict,
+        )
 
     def _save_membership(
         self,
@@ -780,57 +755,24 @@ class Establishments:
                 ],
             )
         n_steps, n_costs, n_moves = counts
-        if ms.milestones[n_steps:]:
-            s.execute(
-                insert(membership_milestones),
-                [
-                    {
-                        "membership_id": ms.id,
-                        "seq": n_steps + i,
-                        "kind": st.kind,
-                        "at": st.at,
-                        "by": st.by,
-                        "criterion": st.criterion,
-                        "reason": st.reason,
-                        "answer": None if st.answer is None else answer_json(st.answer),
-                    }
-                    for i, st in enumerate(ms.milestones[n_steps:])
-                ],
-            )
-        if ms.costs[n_costs:]:
-            s.execute(
-                insert(membership_costs),
-                [
-                    {
-                        "membership_id": ms.id,
-                        "seq": n_costs + i,
-                        "head": e.head,
-                        "amount": e.amount,
-                        "effective_from": e.effective_from,
-                        "reason": e.reason,
-                        "uplift_id": e.uplift_id,
-                    }
-                    for i, e in enumerate(ms.costs[n_costs:])
-                ],
-            )
-        if ms.competency_moves[n_moves:]:
-            s.execute(
-                insert(competency_moves),
-                [
-                    {
-                        "membership_id": ms.id,
-                        "seq": n_moves + i,
-                        "period_start": mv.period_start,
-                        "period_end": mv.period_end,
-                        "performance_index": mv.performance_index,
-                        "reviews_count": mv.reviews_count,
-                        "old": mv.old,
-                        "new": mv.new,
-                        "at": mv.at,
-                    }
-                    for i, mv in enumerate(ms.competency_moves[n_moves:])
-                ],
-            )
+        owner = {"membership_id": ms.id}
+        _append(
+            s,
+            membership_milestones,
+            owner,
+            n_steps,
+            ms.milestones,
+            lambda st: {
+                "kind": st.kind,
+                "at": st.at,
+                "by": st.by,
+                "criterion": st.criterion,
+                "reason": st.reason,
+                "answer": None if st.answer is None else answer_json(st.answer),
+            },
+        )
+        _append(s, membership_costs, owner, n_costs, ms.costs, asdict)
+        _append(s, competency_moves, owner, n_moves, ms.competency_moves, asdict)
 
     # -- queries ------------------------------------------------------------------------
     def list_ids(
@@ -914,17 +856,34 @@ class Establishments:
         return self._build([row], light=False)[row.id]
 
 
+def _append(
+    s: Session,
+    table: Table,
+    owner: dict,
+    start: int,
+    items: Sequence,
+    row: Callable[[Any], dict],
+) -> None:
+    """Insert ``items[start:]``, numbered on from ``start`` (``seq``): append-only history."""
+    if items[start:]:
+        s.execute(
+            insert(table),
+            [{**owner, "seq": start + i, **row(x)} for i, x in enumerate(items[start:])],
+        )
+
+
+def _in_order(s: Session, table: Table, key: str, ids: list[str]):
+    """The rows of ``table`` belonging to ``ids`` (its ``key``), in ``seq`` order."""
+    return s.execute(select(table).where(table.c[key].in_(ids)).order_by(table.c[key], table.c.seq))
+
+
 def _membership_children(s: Session, ids: list[str], *, light: bool) -> dict[str, dict]:
     out: dict[str, dict] = {
         i: {"evidence": {}, "milestones": [], "costs": [], "moves": []} for i in ids
     }
     if not ids:
         return out
-    for c in s.execute(
-        select(membership_costs)
-        .where(membership_costs.c.membership_id.in_(ids))
-        .order_by(membership_costs.c.membership_id, membership_costs.c.seq)
-    ):
+    for c in _in_order(s, membership_costs, "membership_id", ids):
         out[c.membership_id]["costs"].append(
             d.CostEntry(c.head, c.amount, c.effective_from, c.reason, c.uplift_id)
         )
@@ -934,11 +893,7 @@ def _membership_children(s: Session, ids: list[str], *, light: bool) -> dict[str
         select(membership_evidence).where(membership_evidence.c.membership_id.in_(ids))
     ):
         out[ev.membership_id]["evidence"][ev.criterion] = answer_from(ev.answer)
-    for st in s.execute(
-        select(membership_milestones)
-        .where(membership_milestones.c.membership_id.in_(ids))
-        .order_by(membership_milestones.c.membership_id, membership_milestones.c.seq)
-    ):
+    for st in _in_order(s, membership_milestones, "membership_id", ids):
         out[st.membership_id]["milestones"].append(
             d.Milestone(
                 st.kind,
@@ -949,11 +904,7 @@ def _membership_children(s: Session, ids: list[str], *, light: bool) -> dict[str
                 None if st.answer is None else answer_from(st.answer),
             )
         )
-    for mv in s.execute(
-        select(competency_moves)
-        .where(competency_moves.c.membership_id.in_(ids))
-        .order_by(competency_moves.c.membership_id, competency_moves.c.seq)
-    ):
+    for mv in _in_order(s, competency_moves, "membership_id", ids):
         out[mv.membership_id]["moves"].append(
             d.CompetencyMove(
                 mv.period_start,
@@ -1249,7 +1200,4 @@ def record_uplift(
 
 
 def lock_uplift(session: Session, uplift_id: str) -> None:
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-        {"k": f"qualification:uplift:{uplift_id}"},
-    )
+    _advisory_lock(session, f"qualification:uplift:{uplift_id}")

@@ -42,7 +42,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -219,6 +220,13 @@ def audit_bid(b: Bid | None) -> dict | None:
     }
 
 
+def _audit_change(uow, action: str, referral: Referral, before: dict | None, **extra) -> None:
+    """§9: a change of the referral, its state before and after (plus ``extra``)."""
+    uow.audit(
+        action, "referral", referral.referral_id, before, {**audit_referral(referral), **extra}
+    )
+
+
 # --------------------------------------------------------------------------- the service
 
 
@@ -247,12 +255,28 @@ class ReferralService(AuditRpc):
         return referral
 
     @staticmethod
-    def _commit(uow, referral: Referral, repo: store.Referrals) -> None:
+    def _save(uow, referral: Referral, repo: store.Referrals) -> None:
+        """Write what changed and put the domain's events in the outbox (not committed)."""
         repo.save(referral)
         for event in referral.events:
             uow.emit(event)
         referral.events.clear()
-        uow.commit()
+
+    @contextmanager
+    def _changing(self, referral_id: str) -> Iterator[tuple[Any, Referral]]:
+        """One unit of work on the referral, its row locked ``FOR UPDATE``; leaving the
+        block without an error saves it with its events and commits."""
+        with self.db.uow() as uow:
+            repo = store.Referrals(uow.session)
+            referral = self._get(repo, referral_id, lock=True)
+            yield uow, referral
+            self._save(uow, referral, repo)
+            uow.commit()
+
+    def _read(self, referral_id: str) -> Referral:
+        """The referral, read without a lock."""
+        with self.db.uow() as uow:
+            return self._get(store.Referrals(uow.session), referral_id)
 
     def _category(self, code: str) -> CategoryView:
         """The category's settings (§2) from qualification: its referral weights template,
@@ -325,10 +349,9 @@ class ReferralService(AuditRpc):
             )
             repo = store.Referrals(uow.session)
             repo.add(referral)
-            uow.audit(
-                "referral.created", "referral", referral.referral_id, None, audit_referral(referral)
-            )
-            self._commit(uow, referral, repo)
+            _audit_change(uow, "referral.created", referral, None)
+            self._save(uow, referral, repo)
+            uow.commit()
         return referral.view_for(principal).model_dump(mode="json")
 
     @rpc
@@ -336,9 +359,7 @@ class ReferralService(AuditRpc):
         """``GET /referrals/{id}``: the full record for the owner, the anonymised profile
         with its own invitations for an invited provider (§5, §10)."""
         principal = self._principal()
-        with self.db.uow() as uow:
-            referral = self._get(store.Referrals(uow.session), referral_id)
-        return referral.view_for(principal).model_dump(mode="json")
+        return self._read(referral_id).view_for(principal).model_dump(mode="json")
 
     @rpc
     def list_referrals(self, query: dict | None = None) -> dict:
@@ -408,9 +429,7 @@ class ReferralService(AuditRpc):
         snapshot what scoring needs; 409 with ``invited`` below the minimum."""
         request = parse(PublishRequest, body or {})
         principal = self._principal()
-        with self.db.uow() as uow:
-            repo = store.Referrals(uow.session)
-            referral = self._get(repo, referral_id, lock=True)
+        with self._changing(referral_id) as (uow, referral):
             referral.authorise_owner(principal, "publish this referral")
             transition(referral.status, Status.PUBLISHED)  # a Conflict before asking anyone
             category = self._category(referral.category)
@@ -423,17 +442,13 @@ class ReferralService(AuditRpc):
                 uow.now(),
                 min_tender_period_hours=category.min_tender_period_hours,
             )
-            uow.audit(
+            _audit_change(
+                uow,
                 "referral.published",
-                "referral",
-                referral.referral_id,
+                referral,
                 before,
-                {
-                    **audit_referral(referral),
-                    "invited_establishments": sorted(referral.invitations),
-                },
+                invited_establishments=sorted(referral.invitations),
             )
-            self._commit(uow, referral, repo)
         log.info("referral published", referral_id=referral.referral_id, invited=result.invited)
         return result.model_dump(mode="json")
 
@@ -443,26 +458,20 @@ class ReferralService(AuditRpc):
         only the newcomers are invited and alerted."""
         request = parse(RadiusRequest, body)
         principal = self._principal()
-        with self.db.uow() as uow:
-            repo = store.Referrals(uow.session)
-            referral = self._get(repo, referral_id, lock=True)
+        with self._changing(referral_id) as (uow, referral):
             eligible: list[EstablishmentSnapshot] = []
             if referral.check_widening(principal, request, uow.now()):
                 eligible = self._eligible(referral, request.radius_miles)
             before = audit_referral(referral)
             known = set(referral.invitations)
             result = referral.widen_radius(principal, request, eligible, uow.now())
-            uow.audit(
+            _audit_change(
+                uow,
                 "referral.radius_changed",
-                "referral",
-                referral.referral_id,
+                referral,
                 before,
-                {
-                    **audit_referral(referral),
-                    "newly_invited": sorted(set(referral.invitations) - known),
-                },
+                newly_invited=sorted(set(referral.invitations) - known),
             )
-            self._commit(uow, referral, repo)
         return result.model_dump(mode="json")
 
     @rpc
@@ -470,21 +479,12 @@ class ReferralService(AuditRpc):
         """``POST /referrals/{id}/close``: early only when every invited establishment has
         bid or declined; after the deadline at any time (§5)."""
         principal = self._principal()
-        with self.db.uow() as uow:
-            repo = store.Referrals(uow.session)
-            referral = self._get(repo, referral_id, lock=True)
+        with self._changing(referral_id) as (uow, referral):
             now = uow.now()
             early = referral.check_closable(principal, now)
             before = audit_referral(referral)
             referral.close_early(principal, now, self._standings(referral))
-            uow.audit(
-                "referral.closed",
-                "referral",
-                referral.referral_id,
-                before,
-                {**audit_referral(referral), "early": early},
-            )
-            self._commit(uow, referral, repo)
+            _audit_change(uow, "referral.closed", referral, before, early=early)
         assert referral.closed_at is not None
         return CloseResult(
             status=referral.status,
@@ -514,14 +514,9 @@ class ReferralService(AuditRpc):
             referral = self._get(repo, ids[0])  # its row is locked by the query above
             before = audit_referral(referral)
             if referral.close_due(uow.now(), self._standings(referral)):
-                uow.audit(
-                    "referral.closed",
-                    "referral",
-                    referral.referral_id,
-                    before,
-                    {**audit_referral(referral), "early": False, "by": "deadline"},
-                )
-                self._commit(uow, referral, repo)
+                _audit_change(uow, "referral.closed", referral, before, early=False, by="deadline")
+                self._save(uow, referral, repo)
+                uow.commit()
                 log.info(
                     "referral closed at its deadline",
                     referral_id=referral.referral_id,
@@ -534,19 +529,10 @@ class ReferralService(AuditRpc):
         """``POST /referrals/{id}/cancel`` (§5): any time before award, with a reason."""
         request = parse(CancelRequest, body)
         principal = self._principal()
-        with self.db.uow() as uow:
-            repo = store.Referrals(uow.session)
-            referral = self._get(repo, referral_id, lock=True)
+        with self._changing(referral_id) as (uow, referral):
             before = audit_referral(referral)
             referral.cancel(principal, request, uow.now())
-            uow.audit(
-                "referral.cancelled",
-                "referral",
-                referral.referral_id,
-                before,
-                audit_referral(referral),
-            )
-            self._commit(uow, referral, repo)
+            _audit_change(uow, "referral.cancelled", referral, before)
         assert referral.cancelled_at is not None
         return CancelResult(
             status=referral.status, reason=request.reason, cancelled_at=referral.cancelled_at
@@ -554,64 +540,50 @@ class ReferralService(AuditRpc):
 
     # ----------------------------------------------------------------- bids (§5)
 
+    def _bid_change(
+        self, referral_id: str, bid_id: str | None, action: str, change: Callable
+    ) -> dict:
+        """A bid submitted, replaced or withdrawn by ``change(referral, principal, now)``,
+        audited sealed (§5: its terms only as a SHA-256) as ``bid.<action>``."""
+        principal = self._principal()
+        with self._changing(referral_id) as (uow, referral):
+            before = audit_bid(referral.bids.get(bid_id)) if bid_id else None
+            bid = change(referral, principal, uow.now())
+            uow.audit(
+                f"bid.{action}",
+                "bid",
+                bid.bid_id,
+                before,
+                {"referral_id": referral.referral_id, **audit_bid(bid)},
+            )
+        return referral.bid_view(bid).model_dump(mode="json")
+
     @rpc
     def submit_bid(self, referral_id: str, body: dict) -> dict:
         """``POST /referrals/{id}/bids``: sealed; checked against the invitation's snapshot
         (a core head above the qualified amount → 422 naming it)."""
         terms = parse(BidCreate, body)
-        principal = self._principal()
-        with self.db.uow() as uow:
-            repo = store.Referrals(uow.session)
-            referral = self._get(repo, referral_id, lock=True)
-            bid = referral.submit_bid(principal, terms, uow.now())
-            uow.audit(
-                "bid.submitted",
-                "bid",
-                bid.bid_id,
-                None,
-                {"referral_id": referral.referral_id, **audit_bid(bid)},
-            )
-            self._commit(uow, referral, repo)
-        return referral.bid_view(bid).model_dump(mode="json")
+        return self._bid_change(
+            referral_id, None, "submitted", lambda r, who, now: r.submit_bid(who, terms, now)
+        )
 
     @rpc
     def replace_bid(self, referral_id: str, bid_id: str, body: dict) -> dict:
         """``PUT /referrals/{id}/bids/{bid_id}``: the bidder replaces it before the deadline."""
         terms = parse(BidCreate, body)
-        principal = self._principal()
-        with self.db.uow() as uow:
-            repo = store.Referrals(uow.session)
-            referral = self._get(repo, referral_id, lock=True)
-            before = audit_bid(referral.bids.get(bid_id))
-            bid = referral.replace_bid(principal, bid_id, terms, uow.now())
-            uow.audit(
-                "bid.replaced",
-                "bid",
-                bid.bid_id,
-                before,
-                {"referral_id": referral.referral_id, **audit_bid(bid)},
-            )
-            self._commit(uow, referral, repo)
-        return referral.bid_view(bid).model_dump(mode="json")
+        return self._bid_change(
+            referral_id,
+            bid_id,
+            "replaced",
+            lambda r, who, now: r.replace_bid(who, bid_id, terms, now),
+        )
 
     @rpc
     def withdraw_bid(self, referral_id: str, bid_id: str) -> dict:
         """``DELETE /referrals/{id}/bids/{bid_id}``: withdrawn before the deadline."""
-        principal = self._principal()
-        with self.db.uow() as uow:
-            repo = store.Referrals(uow.session)
-            referral = self._get(repo, referral_id, lock=True)
-            before = audit_bid(referral.bids.get(bid_id))
-            bid = referral.withdraw_bid(principal, bid_id, uow.now())
-            uow.audit(
-                "bid.withdrawn",
-                "bid",
-                bid.bid_id,
-                before,
-                {"referral_id": referral.referral_id, **audit_bid(bid)},
-            )
-            self._commit(uow, referral, repo)
-        return referral.bid_view(bid).model_dump(mode="json")
+        return self._bid_change(
+            referral_id, bid_id, "withdrawn", lambda r, who, now: r.withdraw_bid(who, bid_id, now)
+        )
 
     @rpc
     def list_bids(self, referral_id: str) -> dict:
@@ -630,9 +602,7 @@ class ReferralService(AuditRpc):
     def ask_question(self, referral_id: str, body: dict) -> dict:
         request = parse(QuestionCreate, body)
         principal = self._principal()
-        with self.db.uow() as uow:
-            repo = store.Referrals(uow.session)
-            referral = self._get(repo, referral_id, lock=True)
+        with self._changing(referral_id) as (uow, referral):
             question = referral.ask_question(principal, request, uow.now())
             uow.audit(
                 "question.asked",
@@ -644,7 +614,6 @@ class ReferralService(AuditRpc):
                     "establishment_id": question.establishment_id,
                 },
             )
-            self._commit(uow, referral, repo)
         return question.view(show_asker=True).model_dump(mode="json")
 
     @rpc
@@ -652,9 +621,7 @@ class ReferralService(AuditRpc):
         """§5: answered once; published to every invited establishment, asker hidden."""
         request = parse(AnswerCreate, body)
         principal = self._principal()
-        with self.db.uow() as uow:
-            repo = store.Referrals(uow.session)
-            referral = self._get(repo, referral_id, lock=True)
+        with self._changing(referral_id) as (uow, referral):
             question = referral.answer_question(principal, question_id, request, uow.now())
             uow.audit(
                 "question.answered",
@@ -667,15 +634,14 @@ class ReferralService(AuditRpc):
                     "recipients": len(referral.invitations),
                 },
             )
-            self._commit(uow, referral, repo)
         return question.view(show_asker=True).model_dump(mode="json")
 
     @rpc
     def list_questions(self, referral_id: str) -> dict:
         principal = self._principal()
-        with self.db.uow() as uow:
-            referral = self._get(store.Referrals(uow.session), referral_id)
-        items = [q.model_dump(mode="json") for q in referral.questions_for(principal)]
+        items = [
+            q.model_dump(mode="json") for q in self._read(referral_id).questions_for(principal)
+        ]
         return {"items": items, "next_cursor": None}
 
     # ----------------------------------------------------------------- declines (§5)
@@ -684,9 +650,7 @@ class ReferralService(AuditRpc):
     def decline(self, referral_id: str, body: dict) -> dict:
         request = parse(DeclineCreate, body)
         principal = self._principal()
-        with self.db.uow() as uow:
-            repo = store.Referrals(uow.session)
-            referral = self._get(repo, referral_id, lock=True)
+        with self._changing(referral_id) as (uow, referral):
             d = referral.decline(principal, request, uow.now())
             uow.audit(
                 "invitation.declined",
@@ -699,7 +663,6 @@ class ReferralService(AuditRpc):
                     "note": d.note,
                 },
             )
-            self._commit(uow, referral, repo)
         return DeclineView(
             establishment_id=d.establishment_id,
             reason_code=d.reason_code,
@@ -714,9 +677,7 @@ class ReferralService(AuditRpc):
         """``POST …/bids/{bid_id}/outcome-scores``: an evaluator's 0–100 (§5)."""
         request = parse(OutcomeScoreCreate, body)
         principal = self._principal()
-        with self.db.uow() as uow:
-            repo = store.Referrals(uow.session)
-            referral = self._get(repo, referral_id, lock=True)
+        with self._changing(referral_id) as (uow, referral):
             before = dict(referral.bids[bid_id].outcome_scores) if bid_id in referral.bids else None
             bid = referral.score_outcomes(principal, bid_id, request)
             uow.audit(
@@ -726,7 +687,6 @@ class ReferralService(AuditRpc):
                 {"outcome_scores": before},
                 {"referral_id": referral.referral_id, "outcome_scores": dict(bid.outcome_scores)},
             )
-            self._commit(uow, referral, repo)
         scores = dict(bid.outcome_scores)
         mean = Decimal(sum(scores.values())) / len(scores)
         return OutcomeScoreView(
@@ -739,9 +699,7 @@ class ReferralService(AuditRpc):
         referral becomes evaluated, parent_choice or unsuccessful. Nothing is written
         unless scoring answers (503 otherwise; evaluating again later succeeds)."""
         principal = self._principal()
-        with self.db.uow() as uow:
-            repo = store.Referrals(uow.session)
-            referral = self._get(repo, referral_id, lock=True)
+        with self._changing(referral_id) as (uow, referral):
             request = referral.scoring_request(principal)
             reply = remote(
                 "scoring",
@@ -749,26 +707,22 @@ class ReferralService(AuditRpc):
             )
             before = audit_referral(referral)
             evaluation = referral.apply_scoring(ScoringResult.model_validate(reply), uow.now())
-            uow.audit(
+            _audit_change(
+                uow,
                 "referral.evaluated",
-                "referral",
-                referral.referral_id,
+                referral,
                 before,
-                {
-                    **audit_referral(referral),
-                    "shortlist": evaluation.shortlist,
-                    "ranking": [
-                        {
-                            "bid_id": r.bid_id,
-                            "compliant": r.compliant,
-                            "total": r.total_exact,
-                            "rank": r.rank,
-                        }
-                        for r in evaluation.ranking
-                    ],
-                },
+                shortlist=evaluation.shortlist,
+                ranking=[
+                    {
+                        "bid_id": r.bid_id,
+                        "compliant": r.compliant,
+                        "total": r.total_exact,
+                        "rank": r.rank,
+                    }
+                    for r in evaluation.ranking
+                ],
             )
-            self._commit(uow, referral, repo)
         return evaluation.model_dump(mode="json")
 
     @rpc
@@ -776,19 +730,10 @@ class ReferralService(AuditRpc):
         """``POST /referrals/{id}/parent-choice`` (§6.4): a bid on the shortlist."""
         request = parse(ParentChoice, body)
         principal = self._principal()
-        with self.db.uow() as uow:
-            repo = store.Referrals(uow.session)
-            referral = self._get(repo, referral_id, lock=True)
+        with self._changing(referral_id) as (uow, referral):
             before = audit_referral(referral)
             referral.record_parent_choice(principal, request)
-            uow.audit(
-                "referral.parent_choice",
-                "referral",
-                referral.referral_id,
-                before,
-                {**audit_referral(referral), "reason": request.reason},
-            )
-            self._commit(uow, referral, repo)
+            _audit_change(uow, "referral.parent_choice", referral, before, reason=request.reason)
         return ParentChoiceView(
             status=referral.status, bid_id=request.bid_id, reason=request.reason
         ).model_dump(mode="json")
@@ -799,28 +744,17 @@ class ReferralService(AuditRpc):
         contracts creates the placement agreement under the returned ``placement_id``."""
         request = parse(AwardRequest, body or {})
         principal = self._principal()
-        with self.db.uow() as uow:
-            repo = store.Referrals(uow.session)
-            referral = self._get(repo, referral_id, lock=True)
+        with self._changing(referral_id) as (uow, referral):
             before = audit_referral(referral)
             result = referral.award(principal, request, uow.now())
-            uow.audit(
-                "referral.awarded",
-                "referral",
-                referral.referral_id,
-                before,
-                audit_referral(referral),
-            )
-            self._commit(uow, referral, repo)
+            _audit_change(uow, "referral.awarded", referral, before)
         return result.model_dump(mode="json")
 
     @rpc
     def feedback(self, referral_id: str) -> dict:
         """``GET /referrals/{id}/feedback``: a bidder's own feedback only (§5, §10)."""
         principal = self._principal()
-        with self.db.uow() as uow:
-            referral = self._get(store.Referrals(uow.session), referral_id)
-        items = [f.model_dump(mode="json") for f in referral.feedback_for(principal)]
+        items = [f.model_dump(mode="json") for f in self._read(referral_id).feedback_for(principal)]
         return {"items": items, "next_cursor": None}
 
     # ----------------------------------------------------------------- direct placement (§5)
@@ -917,10 +851,7 @@ class ReferralService(AuditRpc):
                         "withdrawn_bids": withdrawn,
                     },
                 )
-                repo.save(referral)
-                for e in referral.events:
-                    uow.emit(e)
-                referral.events.clear()
+                self._save(uow, referral, repo)
                 if withdrawn:
                     log.info(
                         "bids withdrawn on suspension", referral_id=referral_id, bids=withdrawn

@@ -618,29 +618,20 @@ def authority_page(
 ) -> list[dict]:
     """The owner's list (§10): its authority's referrals with counts (bids only as a count,
     §5 sealed). Fetches ``limit + 1`` rows for paging."""
-    invited = (
-        select(func.count())
-        .select_from(invitations)
-        .where(invitations.c.referral_id == referrals.c.id)
-        .scalar_subquery()
-    )
-    live = (
-        select(func.count())
-        .select_from(bids)
-        .where(bids.c.referral_id == referrals.c.id, bids.c.status == "submitted")
-        .scalar_subquery()
-    )
-    declined = (
-        select(func.count())
-        .select_from(declines)
-        .where(declines.c.referral_id == referrals.c.id)
-        .scalar_subquery()
-    )
+
+    def count(table: Table, *where) -> Any:
+        return (
+            select(func.count())
+            .select_from(table)
+            .where(table.c.referral_id == referrals.c.id, *where)
+            .scalar_subquery()
+        )
+
     q = select(
         referrals,
-        invited.label("invited_count"),
-        live.label("bids_count"),
-        declined.label("declines_count"),
+        count(invitations).label("invited_count"),
+        count(bids, bids.c.status == "submitted").label("bids_count"),
+        count(declines).label("declines_count"),
     ).where(referrals.c.authority == authority)
     q = _after(_filtered(q, f), cursor).limit(limit + 1)
     return [dict(r._mapping) for r in session.execute(q)]

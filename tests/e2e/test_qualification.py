@@ -235,12 +235,12 @@ def test_an_inadequate_inspection_suspends_and_eligibility_drops_it_until_reinst
     assert commissioner.get(f"{V1}/establishments/{est['id']}").status_code == 404
 
     # only the failed criterion's evidence can be resubmitted
-    other = {**samples.answer("FINANCIAL", _today()), "criterion": "FINANCIAL"}
+    other = samples.evidence("FINANCIAL", _today())
     wrong = provider.post(
         f"{V1}/establishments/{est['id']}/memberships/SEN/resubmission", json=other
     )
     assert wrong.status_code == 409
-    evidence = {**samples.answer("INSPECTION", _today()), "criterion": "INSPECTION"}
+    evidence = samples.evidence("INSPECTION", _today())
     evidence["judgement"] = {"body": "OFSTED", "grade": "GOOD", "date": today}
     resubmitted = provider.post(
         f"{V1}/establishments/{est['id']}/memberships/SEN/resubmission", json=evidence
@@ -270,7 +270,7 @@ def test_a_provider_cannot_read_or_change_another_providers_establishment(
     assert stranger.get(f"{V1}/establishments/{est['id']}").status_code == 404
     patched = stranger.patch(f"{V1}/establishments/{est['id']}", json={"capacity": 1})
     assert patched.status_code == 404
-    evidence = {**samples.answer("INSPECTION", _today()), "criterion": "INSPECTION"}
+    evidence = samples.evidence("INSPECTION", _today())
     resubmitted = stranger.post(
         f"{V1}/establishments/{est['id']}/memberships/SEN/resubmission", json=evidence
     )

@@ -12,7 +12,6 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import func, select
 
 from services.common.errors import Conflict, Forbidden, NotFound
-from services.common.runtime import make_engine
 from services.contracts import store
 from services.contracts.service import ContractsService
 from tests.integration.contracts.events import (
@@ -23,21 +22,11 @@ from tests.integration.contracts.events import (
     referral_event,
     uid,
 )
+from tests.support.containers import engine_fixture, principal_context, service_fixture
 from tests.support.infra import wait_for
 
-
-@pytest.fixture
-def engine():
-    eng = make_engine(pool_size=2)
-    yield eng
-    eng.dispose()
-
-
-@pytest.fixture
-def contracts(container_factory):
-    container = container_factory(ContractsService)
-    container.start()
-    return container
+engine = engine_fixture()
+contracts = service_fixture(ContractsService)
 
 
 @pytest.fixture
@@ -46,8 +35,7 @@ def rpc(config):
     proxies = []
 
     def make(principal: dict | None = None):
-        data = {"principal": json.dumps(principal)} if principal else {}
-        holder = ClusterRpcProxy(config, context_data=data)
+        holder = ClusterRpcProxy(config, context_data=principal_context(principal))
         proxies.append(holder)
         return holder.start().contracts
 

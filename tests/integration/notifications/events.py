@@ -251,6 +251,21 @@ def bid_received(
     )
 
 
+def question_answered(
+    published: rm.ReferralPublished, question: str, answer: str
+) -> rm.QuestionAnswered:
+    """A clarification answered to every establishment ``published`` invited."""
+    return rm.QuestionAnswered(
+        referral_id=published.referral_id,
+        authority=published.authority,
+        category=published.category,
+        question_id="Q1",
+        question=question,
+        answer=answer,
+        recipients=published.invited,
+    )
+
+
 # --- qualification -----------------------------------------------------------------------
 
 

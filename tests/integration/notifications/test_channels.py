@@ -34,18 +34,6 @@ NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 POLICY = RetryPolicy()
 
 
-@pytest.fixture
-def smtp_server():
-    with FakeSmtpServer() as server:
-        yield server
-
-
-@pytest.fixture
-def notify_server():
-    with FakeNotify() as server:
-        yield server
-
-
 def invitation(name: str):
     context = sample_contexts()[MessageType.REFERRAL_INVITATION]
     return render(

@@ -351,15 +351,7 @@ def test_commissioner_rows_clarifications_receipts_and_reminders(
     )
     ev.publish(
         "referral",
-        rm.QuestionAnswered(
-            referral_id=published.referral_id,
-            authority="KCC",
-            category="SEN",
-            question_id="Q1",
-            question="Is a 38-week placement acceptable?",
-            answer="No: 52 weeks.",
-            recipients=published.invited,
-        ),
+        ev.question_answered(published, "Is a 38-week placement acceptable?", "No: 52 weeks."),
     )
     wait_for(lambda: len(mine(smtp_server, token)) >= 5, 30, "receipt and clarifications")
     wait_for(lambda: _declined(engine, published), 10, "the decline")
@@ -564,18 +556,7 @@ def test_provider_rows_and_contacts_kept_in_sync(notifications, smtp_server, not
         "the contacts change",
     )
     smtp_server.clear()
-    ev.publish(
-        "referral",
-        rm.QuestionAnswered(
-            referral_id=published.referral_id,
-            authority="KCC",
-            category="SEN",
-            question_id="Q1",
-            question="Any pets?",
-            answer="No.",
-            recipients=published.invited,
-        ),
-    )
+    ev.publish("referral", ev.question_answered(published, "Any pets?", "No."))
     [message] = wait_for(lambda: mine(smtp_server, token), 20, "the clarification")
     assert message.rcpt_tos == [new_email]
     assert message.part("plain").startswith("Dear New Person,")

@@ -60,6 +60,11 @@ def answer(
     return body
 
 
+def evidence(code: str, today: date, **kw) -> dict:
+    """A resubmission or renewal body: ``answer``'s evidence naming its criterion."""
+    return {**answer(code, today, **kw), "criterion": code}
+
+
 def application_content(
     config: dict, today: date, *, amount: str = "300.00", insurance_expires: date | None = None
 ) -> dict:

@@ -7,7 +7,6 @@ The service's clock is a ``FixedClock`` the tests move (DESIGN rule 4: injectabl
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import uuid
@@ -26,7 +25,7 @@ from sqlalchemy import func, select
 from services.common.clock import FixedClock, utcnow
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.relay import Relay
-from services.common.runtime import Database, make_engine
+from services.common.runtime import Database
 from services.common.settings import get_settings
 from services.common.uow import verify_audit
 from services.contracts.messages import PerformanceReviewed as ContractsPerformanceReviewed
@@ -35,6 +34,7 @@ from services.qualification import store
 from services.qualification.domain import GeoPoint, haversine_miles, london_date
 from services.qualification.service import QualificationService
 from tests.integration.qualification import samples
+from tests.support.containers import engine_fixture, principal_context, service_fixture
 from tests.support.infra import wait_for
 
 START = utcnow().replace(hour=10, minute=0, second=0, microsecond=0)
@@ -70,18 +70,8 @@ def _clock():
     CLOCK.at = START
 
 
-@pytest.fixture
-def engine():
-    eng = make_engine(pool_size=2)
-    yield eng
-    eng.dispose()
-
-
-@pytest.fixture
-def service(container_factory):
-    container = container_factory(ClockedQualification)
-    container.start()
-    return container
+engine = engine_fixture()
+service = service_fixture(ClockedQualification)
 
 
 @pytest.fixture
@@ -91,8 +81,7 @@ def call(config):
 
     @contextmanager
     def make(principal: dict | None = None):
-        context = {"principal": json.dumps(principal)} if principal else {}
-        with ClusterRpcProxy(config, context_data=context) as proxy:
+        with ClusterRpcProxy(config, context_data=principal_context(principal)) as proxy:
             yield proxy.qualification
 
     return make
@@ -169,6 +158,27 @@ def _sen(call) -> dict:
         return q.get_category("SEN")
 
 
+def _submitted(
+    call,
+    provider_id: str,
+    config: dict,
+    name: str,
+    *,
+    lat=samples.BRIGHTON[0],
+    lon=samples.BRIGHTON[1],
+    **application,
+) -> tuple[dict, dict]:
+    """A new establishment of ``provider_id`` and its submitted SEN application (views);
+    ``application``: keywords of ``samples.application_body``."""
+    today = london_date(CLOCK.now())
+    with call(provider(provider_id)) as q:
+        est = q.create_establishment(samples.establishment_body(samples.unique(name), lat, lon))
+        app = q.create_application(
+            samples.application_body(config, est["id"], today, **application)
+        )
+        return est, q.submit_application(app["id"])
+
+
 def _admitted(
     call,
     provider_id: str,
@@ -180,17 +190,16 @@ def _admitted(
     amount="300.00",
 ) -> dict:
     """An establishment of ``provider_id`` admitted in SEN; returns its view."""
-    today = london_date(CLOCK.now())
-    with call(provider(provider_id)) as q:
-        est = q.create_establishment(
-            samples.establishment_body(samples.unique("Downs School"), lat, lon)
-        )
-        app = q.create_application(
-            samples.application_body(
-                config, est["id"], today, insurance_expires=insurance_expires, amount=amount
-            )
-        )
-        q.submit_application(app["id"])
+    est, app = _submitted(
+        call,
+        provider_id,
+        config,
+        "Downs School",
+        lat=lat,
+        lon=lon,
+        insurance_expires=insurance_expires,
+        amount=amount,
+    )
     with call(LEAD) as q:
         decided = q.decide_application(app["id"], samples.decision_body(config))
     assert decided["status"] == "admitted"
@@ -211,10 +220,7 @@ def test_each_event_is_emitted_once_per_state_change_and_survives_a_relay_restar
     config = _sen(call)
     pid = f"p-{uuid.uuid4()}"
     today = london_date(CLOCK.now())
-    with call(provider(pid)) as q:
-        est = q.create_establishment(samples.establishment_body(samples.unique("Weald School")))
-        app = q.create_application(samples.application_body(config, est["id"], today))
-        q.submit_application(app["id"])
+    est, app = _submitted(call, pid, config, "Weald School")
     with call(LEAD) as q:
         q.decide_application(app["id"], samples.decision_body(config))
     expected = {
@@ -229,7 +235,7 @@ def test_each_event_is_emitted_once_per_state_change_and_survives_a_relay_restar
     with call(LEAD) as q:
         q.record_inspection(est["id"], inadequate)
         q.record_inspection(est["id"], inadequate)  # already suspended for it: no new event
-    good = {**samples.answer("INSPECTION", today), "criterion": "INSPECTION"}
+    good = samples.evidence("INSPECTION", today)
     good["judgement"] = {"body": "OFSTED", "grade": "GOOD", "date": today.isoformat()}
     with call(provider(pid)) as q:
         q.resubmit_evidence(est["id"], "SEN", good)
@@ -524,12 +530,9 @@ def test_overdue_evaluations_are_listed_until_extended(service, call):
     sen = _sen(call)
     pid = f"p-{uuid.uuid4()}"
     today = london_date(CLOCK.now())
-    with call(provider(pid)) as q:
-        est = q.create_establishment(samples.establishment_body(samples.unique("Elm School")))
-        app = q.create_application(samples.application_body(sen, est["id"], today))
-        submitted = q.submit_application(app["id"])
-    due = date.fromisoformat(submitted["due_on"])
-    assert due > today and not submitted["overdue"]
+    _, app = _submitted(call, pid, sen, "Elm School")
+    due = date.fromisoformat(app["due_on"])
+    assert due > today and not app["overdue"]
 
     def overdue_ids(principal):
         with call(principal) as q:
@@ -552,12 +555,8 @@ def test_overdue_evaluations_are_listed_until_extended(service, call):
 
 def test_an_application_is_judged_against_the_configuration_in_force_at_submission(service, call):
     sen = _sen(call)
-    today = london_date(CLOCK.now())
-    with call(provider(f"p-{uuid.uuid4()}")) as q:
-        est = q.create_establishment(samples.establishment_body(samples.unique("Ash School")))
-        app = q.create_application(samples.application_body(sen, est["id"], today))
-        submitted = q.submit_application(app["id"])
-    assert submitted["config_version"] == sen["version"]
+    _, app = _submitted(call, f"p-{uuid.uuid4()}", sen, "Ash School")
+    assert app["config_version"] == sen["version"]
     weights = sen["weighted_criteria_weights"]
     with call(LEAD) as q:
         changed = q.update_category(
@@ -593,10 +592,7 @@ def test_renewal_reverification_removal_and_contact_changes(service, call, relay
     lat, lon = round(random.uniform(50.9, 51.3), 5), round(random.uniform(-0.6, 0.2), 5)
     est = _admitted(call, pid, sen, lat=lat, lon=lon)
     today = london_date(CLOCK.now())
-    renewed = {
-        **samples.answer("INSURANCE", today, insurance_expires=today + timedelta(days=700)),
-        "criterion": "INSURANCE",
-    }
+    renewed = samples.evidence("INSURANCE", today, insurance_expires=today + timedelta(days=700))
     with call(provider(pid)) as q:
         ms = q.renew_evidence(est["id"], "SEN", renewed)
         assert ms["evidence_expiry"]["INSURANCE"] == (today + timedelta(days=700)).isoformat()

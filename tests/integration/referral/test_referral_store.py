@@ -27,15 +27,20 @@ def engine():
     eng.dispose()
 
 
-def test_an_awarded_referral_reads_back_as_it_was_saved(engine):
-    referral, ids = evaluated("parent_choice")
-    referral.record_parent_choice(OWNER, ParentChoice(bid_id=ids[2], reason="near family"))
-    referral.award(OWNER, AwardRequest(), LATER)
+def _store(engine, referral) -> None:
+    """Insert the aggregate as a new referral, committed."""
     with Session(engine) as session:
         repo = store.Referrals(session)
         repo.add(referral)
         repo.save(referral)
         session.commit()
+
+
+def test_an_awarded_referral_reads_back_as_it_was_saved(engine):
+    referral, ids = evaluated("parent_choice")
+    referral.record_parent_choice(OWNER, ParentChoice(bid_id=ids[2], reason="near family"))
+    referral.award(OWNER, AwardRequest(), LATER)
+    _store(engine, referral)
     with Session(engine) as session:
         loaded = store.Referrals(session).get(referral.referral_id)
     assert store.rows_of(loaded) == store.rows_of(referral)
@@ -47,11 +52,7 @@ def test_an_awarded_referral_reads_back_as_it_was_saved(engine):
 
 def test_save_writes_only_the_rows_that_changed(engine):
     referral, ids = evaluated("evaluated")
-    with Session(engine) as session:
-        repo = store.Referrals(session)
-        repo.add(referral)
-        repo.save(referral)
-        session.commit()
+    _store(engine, referral)
     statements: list[str] = []
 
     def record(conn, cursor, statement, *args):
@@ -74,11 +75,7 @@ def test_save_writes_only_the_rows_that_changed(engine):
 
 def test_the_database_refuses_a_second_live_bid_for_one_establishment(engine):
     referral, ids = evaluated("evaluated")
-    with Session(engine) as session:
-        repo = store.Referrals(session)
-        repo.add(referral)
-        repo.save(referral)
-        session.commit()
+    _store(engine, referral)
     live = referral.bids[ids[1]]
     with Session(engine) as session, pytest.raises(IntegrityError, match="uq_bids_one_live"):
         session.execute(
