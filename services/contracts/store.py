@@ -99,17 +99,23 @@ placements = Table(
     Index("ix_placements_review_due", "status", "next_review_due"),
 )
 
-variations = Table(
-    "variations",
-    metadata,
-    Column("variation_id", String(ID), primary_key=True),
-    Column(
+
+def _placement_ref() -> Column:
+    """The placement a row belongs to (indexed foreign key)."""
+    return Column(
         "placement_id",
         String(ID),
         ForeignKey("contracts.placements.placement_id"),
         nullable=False,
         index=True,
-    ),
+    )
+
+
+variations = Table(
+    "variations",
+    metadata,
+    Column("variation_id", String(ID), primary_key=True),
+    _placement_ref(),
     Column("effective_from", Date, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("uplift_id", String(ID)),
@@ -154,13 +160,7 @@ reviews = Table(
     "reviews",
     metadata,
     Column("review_id", String(ID), primary_key=True),
-    Column(
-        "placement_id",
-        String(ID),
-        ForeignKey("contracts.placements.placement_id"),
-        nullable=False,
-        index=True,
-    ),
+    _placement_ref(),
     Column("authority", String(64), nullable=False),
     Column("establishment_id", String(ID), nullable=False),
     Column("category", String(64), nullable=False),
