@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from gateway.store import api_keys
 from services.common.clock import utcnow
 from services.common.errors import Forbidden, InvalidInput, NotFound
+from services.common.settings import get_settings
 
 ROLES = ("lead", "commissioner", "provider", "contract_manager", "auditor")
 KEY_PREFIX = "dps_"
@@ -52,6 +53,8 @@ def validate_principal(role: str, authority: str | None, provider_id: str | None
         raise InvalidInput.at("role", f"must be one of {', '.join(ROLES)}")
     if role == "commissioner" and not authority:
         raise InvalidInput.at("authority", "a commissioner belongs to one authority")
+    if authority and authority not in get_settings().authorities:
+        raise InvalidInput.at("authority", "not a partner or associate authority (RULES §1)")
     if role == "provider" and not provider_id:
         raise InvalidInput.at("provider_id", "a provider key belongs to one organisation")
     if role == "lead":

@@ -15,19 +15,12 @@ import requests
 
 from gateway.auth import create_key
 from services.common.runtime import make_engine
+from services.common.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS_FILE = ROOT / "var" / "demo-keys.json"
 
-AUTHORITIES = {
-    "BHCC": "Brighton & Hove City Council",
-    "ESCC": "East Sussex County Council",
-    "ECC": "Essex County Council",
-    "KCC": "Kent County Council",
-    "MED": "Medway Council",
-    "SCC": "Surrey County Council",
-    "WSCC": "West Sussex County Council",
-}
+AUTHORITIES = get_settings().authorities  # RULES §1 (DPS_AUTHORITIES adds associates)
 
 PROVIDERS = [
     ("Downs Learning Trust", "04812345", "admissions@downs-learning.example"),

@@ -39,7 +39,16 @@ class Settings(BaseSettings):
     # gateway
     gateway_port: int = 8000
     registration_rate_limit: str = "10 per minute"
-    # demo / lead authority
+    # the partner authorities (RULES §1); associates join by adding to this JSON map
+    authorities: dict[str, str] = {
+        "BHCC": "Brighton & Hove City Council",
+        "ESCC": "East Sussex County Council",
+        "ECC": "Essex County Council",
+        "KCC": "Kent County Council",
+        "MED": "Medway Council",
+        "SCC": "Surrey County Council",
+        "WSCC": "West Sussex County Council",
+    }
     lead_authority: str = "WSCC"
 
 

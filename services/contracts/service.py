@@ -61,6 +61,7 @@ from services.common import paging
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.common.logging import get_logger
 from services.common.runtime import AuditRpc, Database, RequestContext, event_handler, rpc
+from services.common.settings import get_settings
 from services.common.validation import parse
 from services.contracts import domain, ocds, store
 from services.contracts.messages import (
@@ -127,6 +128,7 @@ class ContractsSettings(BaseSettings):
             dps_ocid=self.ocds_dps_ocid or f"{prefix}dps",
             publisher_name=self.ocds_publisher_name,
             base_uri=self.ocds_base_uri.rstrip("/"),
+            authority_names=get_settings().authorities,
         )
 
 
@@ -951,7 +953,7 @@ class ContractsService(AuditRpc):
         awards = [a for a in map(domain.award_record, placements) if a is not None]
         return domain.cost_shares(
             year=q.year,
-            authorities=ocds.PARTNER_AUTHORITIES,
+            authorities=get_settings().authorities,
             placements=placements,
             awards=awards,
             running_cost=SETTINGS.cost_share_running_cost,

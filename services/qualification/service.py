@@ -43,6 +43,7 @@ from services.common import paging
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.common.logging import get_logger
 from services.common.runtime import AuditRpc, Database, RequestContext, event_handler, rpc
+from services.common.settings import get_settings
 from services.common.validation import parse
 from services.qualification import domain as d
 from services.qualification import messages as m
@@ -269,7 +270,7 @@ class QualificationService(AuditRpc):
             if code not in configs:
                 raise NotFound(f"no category {code}")
             before = configs[code]
-            after = d.apply_settings_change(before, patch)
+            after = d.apply_settings_change(before, patch, get_settings().authorities)
             store.add_config(uow.session, after, now, self.ctx.principal)
             uow.audit(
                 "category.changed",

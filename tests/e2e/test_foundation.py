@@ -144,3 +144,10 @@ def test_metrics_are_prometheus_text(api):
 
 
 
+
+
+def test_a_key_for_an_unknown_authority_is_refused_naming_the_field(api):
+    response = api("lead").post("/api/v1/keys", json={"role": "commissioner",
+                                                      "authority": "NOPE", "label": "x"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["authority"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import time
 from contextlib import suppress
@@ -14,13 +15,37 @@ _bootstrapped = False
 
 
 def bootstrap_once() -> None:
-    """Create the test database and vhost, migrate, declare queues (once per session)."""
+    """Start each test session from a new test database and vhost, then migrate and declare
+    queues (once per session): nothing left by an earlier run (rows, queued messages, a
+    schema migrated by an older revision of a migration) can change the outcome."""
     global _bootstrapped
     if not _bootstrapped:
         from infra.bootstrap import main
 
+        _reset_test_broker_and_database()
         main()
         _bootstrapped = True
+
+
+def _is_test_name(name: str | None) -> bool:
+    return bool(name) and ("test" in name or name.startswith("dps_t_"))
+
+
+def _reset_test_broker_and_database() -> None:
+    """Drop the test database and vhost, only when their names say they are for tests."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(get_settings().database_url)
+    if _is_test_name(url.database):
+        server = url.set(drivername="postgresql", database="postgres")
+        with suppress(psycopg.OperationalError), psycopg.connect(
+                server.render_as_string(hide_password=False), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+    vhost = kombu.Connection(get_settings().amqp_uri).virtual_host
+    if _is_test_name(vhost) and shutil.which("rabbitmqctl"):
+        subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True,
+                       check=False)
 
 
 def nameko_config() -> dict:
