@@ -1,4 +1,4 @@
-"""Route modules, one per area. Each exposes ``bp`` (an ``APIBlueprint``)."""
+"""Route modules, one per area. Each exposes ``bp`` (an ``APIBlueprint``) or ``register``."""
 
 from importlib import import_module
 
@@ -8,12 +8,7 @@ AREAS = ("system", "keys", "audit", "qualification", "referrals", "contracts",
 
 def register_all(app) -> None:
     for area in AREAS:
-        try:
-            module = import_module(f"gateway.routes.{area}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"gateway.routes.{area}":
-                raise
-            continue  # area not built yet
+        module = import_module(f"gateway.routes.{area}")
         if hasattr(module, "register"):
             module.register(app)
         else:
