@@ -6,7 +6,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 PENNY = Decimal("0.01")
 WEEKS_PER_YEAR = 52
-MONTHS_PER_YEAR = 12
 
 
 def parse(value: str | int | Decimal) -> Decimal:
@@ -45,8 +44,3 @@ def from_pence(pence: int) -> Decimal:
 def weekly_to_annual(weekly: Decimal) -> Decimal:
     """Annual = weekly × 52 (RULES §4.4)."""
     return weekly * WEEKS_PER_YEAR
-
-
-def weekly_to_monthly(weekly: Decimal) -> Decimal:
-    """Monthly = weekly × 52 / 12 (RULES §4.4)."""
-    return weekly * WEEKS_PER_YEAR / MONTHS_PER_YEAR

@@ -54,10 +54,6 @@ class Db:
         self._p = provider
         self._ctx = worker_ctx
 
-    @property
-    def tables(self) -> dict:
-        return self._p.tables
-
     def uow(self) -> UnitOfWork:
         principal, request_id = actor_from_context(self._ctx.data)
         actor = principal or {"role": "system", "service": self._ctx.service_name}

@@ -21,7 +21,6 @@ class Settings(BaseSettings):
         validation_alias="DATABASE_URL",
     )
     amqp_uri: str = Field("amqp://guest:guest@127.0.0.1:5672/", validation_alias="AMQP_URI")
-    rabbit_management_url: str = "http://guest:guest@127.0.0.1:15672"
     log_level: str = "INFO"
     # RPC
     rpc_timeout_seconds: float = 10.0
