@@ -48,8 +48,8 @@ from sqlalchemy import func, select, update  # noqa: E402
 
 from infra.bootstrap import event_queues  # noqa: E402
 from infra.bootstrap import main as bootstrap  # noqa: E402
+from services.common.config import get_settings  # noqa: E402
 from services.common.runtime import make_engine  # noqa: E402
-from services.common.settings import get_settings  # noqa: E402
 from services.notifications import store  # noqa: E402
 from tests.integration.notifications import events as ev  # noqa: E402
 

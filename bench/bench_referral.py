@@ -44,8 +44,8 @@ from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from infra.bootstrap import main as bootstrap  # noqa: E402
+from services.common.config import nameko_config  # noqa: E402
 from services.common.runtime import make_engine  # noqa: E402
-from services.common.settings import nameko_config  # noqa: E402
 from services.qualification.service import QualificationService  # noqa: E402
 from services.referral import store  # noqa: E402
 from services.referral.service import ReferralService  # noqa: E402

@@ -18,10 +18,10 @@ from werkzeug.exceptions import HTTPException
 from gateway import problems
 from gateway.auth import Unauthenticated, check_access
 from gateway.rpc import RpcPool, ServiceUnavailable
+from services.common.config import Settings, get_settings, nameko_config
 from services.common.errors import DomainError
 from services.common.logging import bind_request, clear_contextvars, configure, get_logger
 from services.common.runtime import make_engine
-from services.common.settings import Settings, get_settings, nameko_config
 
 log = get_logger(__name__)
 

@@ -18,8 +18,8 @@ from sqlalchemy.engine import Engine
 
 from gateway.store import api_keys
 from services.common.clock import utcnow
+from services.common.config import get_settings
 from services.common.errors import Forbidden, InvalidInput, NotFound
-from services.common.settings import get_settings
 
 ROLES = ("lead", "commissioner", "provider", "contract_manager", "auditor")
 KEY_PREFIX = "dps_"

@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from services.common.settings import AUDITED_SERVICES, SERVICES, get_settings
+from services.common.config import AUDITED_SERVICES, SERVICES, get_settings
 
 
 @click.group()

@@ -21,8 +21,8 @@ from services.common import (
     errors,
     runtime,  # noqa: F401  (registers typed remote errors)
 )
+from services.common.config import Settings
 from services.common.logging import get_logger
-from services.common.settings import Settings
 
 log = get_logger(__name__)
 

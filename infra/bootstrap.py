@@ -23,10 +23,10 @@ import kombu
 import psycopg
 from sqlalchemy.engine import make_url
 
+from services.common.config import SERVICES, get_settings
 from services.common.events import exchange_name
 from services.common.logging import configure, get_logger
 from services.common.migrations import upgrade
-from services.common.settings import SERVICES, get_settings
 
 log = get_logger("bootstrap")
 

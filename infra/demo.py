@@ -14,8 +14,8 @@ from pathlib import Path
 import requests
 
 from gateway.auth import create_key
+from services.common.config import get_settings
 from services.common.runtime import make_engine
-from services.common.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS_FILE = ROOT / "var" / "demo-keys.json"

@@ -7,8 +7,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from gateway.app import call
 from gateway.auth import require
+from services.common.config import AUDITED_SERVICES
 from services.common.errors import InvalidInput
-from services.common.settings import AUDITED_SERVICES
 
 bp = APIBlueprint("audit", __name__, url_prefix="/api/v1", abp_tags=[Tag(name="audit")],
                   abp_security=[{"bearer": []}])

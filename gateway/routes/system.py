@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway.auth import require
 from gateway.rpc import ServiceUnavailable
-from services.common.settings import SERVICES
+from services.common.config import SERVICES
 
 bp = APIBlueprint("system", __name__, abp_tags=[Tag(name="operations")])
 _pool = ThreadPoolExecutor(max_workers=len(SERVICES), thread_name_prefix="health")

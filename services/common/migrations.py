@@ -9,7 +9,7 @@ from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData, create_engine, pool, text
 
-from services.common.settings import get_settings
+from services.common.config import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,13 +8,20 @@
   (the gateway sends a ``deadline``), so a request answered 503 is never executed later.
 - ``event_handler``: nameko's handler with a bounded, delayed retry and a dead-letter queue
   (an exception in a plain nameko handler acks the message and the event is lost).
+- ``consumes(source, event_type, Model)``: the one idempotent consume entrypoint: parse the
+  payload with the published model, open an event unit of work that claims the event id,
+  skip a duplicate, call the method with ``(uow, event)``, commit.
+- ``Config(SettingsClass)``: a service's settings, read when its container starts.
+- ``timer_from(SettingsClass, "field")``: a nameko timer whose interval is a setting.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import weakref
+from collections.abc import Callable
 
 import kombu
 from kombu.pools import producers
@@ -27,11 +34,12 @@ from sqlalchemy import MetaData, create_engine
 from sqlalchemy.orm import sessionmaker
 
 from services.common.clock import Clock, OffsetClock
+from services.common.config import Settings, get_settings
 from services.common.errors import ALL_ERRORS, DomainError, Forbidden
 from services.common.logging import bind_request, clear_contextvars, configure, get_logger
-from services.common.settings import get_settings
 from services.common.tables import common_tables
 from services.common.uow import UnitOfWork, actor_from_context, audit_rows, verify_audit
+from services.common.validation import parse
 
 log = get_logger(__name__)
 
@@ -57,8 +65,11 @@ class Db:
     def uow(self) -> UnitOfWork:
         principal, request_id = actor_from_context(self._ctx.data)
         actor = principal or {"role": "system", "service": self._ctx.service_name}
-        return UnitOfWork(self._p.sessionmaker(), self._p.tables, self._p.schema,
-                          self._p.clock, actor=actor, request_id=request_id)
+        uow = UnitOfWork(self._p.sessionmaker(), self._p.tables, self._p.schema,
+                         self._p.clock, actor=actor, request_id=request_id)
+        if self._p.store is not None:
+            uow.store = self._p.store(uow.session)
+        return uow
 
     def event_uow(self, payload: dict, handler: str) -> UnitOfWork:
         """A unit of work for an event handler. Check ``uow.duplicate`` before acting."""
@@ -74,15 +85,22 @@ class Database(DependencyProvider):
     """SQLAlchemy 2 session per worker, engine per container; tables include the
     outbox, processed-events and audit tables of the service's schema."""
 
-    def __init__(self, metadata: MetaData, clock: Clock | None = None):
+    def __init__(self, metadata: MetaData, clock: Clock | None = None,
+                 store: Callable | None = None):
+        """``store``: the service's repository class, built on each unit of work's session
+        as ``uow.store`` (handlers reach persistence only through it, so a fake unit of
+        work with an in-memory store unit-tests them)."""
         self.metadata = metadata
         self.schema = metadata.schema
         self.tables = {t.name: t for t in metadata.sorted_tables}
         if "outbox" not in self.tables:  # every schema has the common tables
             self.tables.update(common_tables(metadata))
-        self.clock = clock or OffsetClock(get_settings().clock_offset_seconds)
+        self.clock = clock
+        self.store = store
 
     def setup(self):
+        if self.clock is None:  # read when the container starts, never at import
+            self.clock = OffsetClock(get_settings().clock_offset_seconds)
         self.engine = make_engine(pool_size=self.container.max_workers)
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
 
@@ -214,6 +232,65 @@ def declare_dlq(conn, queue: str) -> str:
 
 
 event_handler = RetryingEventHandler.decorator
+
+
+def consumes(source: str, event_type: str, model, *, db: str = "db"):
+    """The idempotent consume entrypoint (DESIGN rule 3), written once.
+
+    Decorates ``method(self, uow, event)``. The payload is parsed with ``model`` (the
+    source's published event), an event unit of work claims ``event_id`` under
+    ``<service>.<method name>`` in the same transaction as the effect, a duplicate is
+    skipped, and the unit of work commits after the method returns. Failures go through
+    ``event_handler``'s delayed retry and dead-letter queue.
+    """
+
+    def decorate(method):
+        @functools.wraps(method)
+        def entrypoint(self, payload: dict) -> None:
+            event = parse(model, payload)
+            with getattr(self, db).event_uow(payload, method.__name__) as uow:
+                if uow.duplicate:
+                    return
+                method(self, uow, event)
+                uow.commit()
+
+        return event_handler(source, event_type)(entrypoint)
+
+    return decorate
+
+
+class Config(DependencyProvider):
+    """A service's settings (a subclass of ``config.Settings``), read from the environment
+    when the container starts; workers get the same instance."""
+
+    def __init__(self, settings_cls: type[Settings]):
+        self.settings_cls = settings_cls
+        self.settings: Settings | None = None
+
+    def setup(self):
+        self.settings = self.settings_cls()
+
+    def get_dependency(self, worker_ctx):
+        return self.settings
+
+
+class SettingTimer(Timer):
+    """A nameko timer whose interval is a field of a settings class, read at container
+    start (nothing is read from the environment at import)."""
+
+    def __init__(self, settings_cls: type[Settings], field: str, **kwargs):
+        self.settings_cls = settings_cls
+        self.field = field
+        super().__init__(interval=1.0, **kwargs)
+
+    def setup(self):
+        self.interval = float(getattr(self.settings_cls(), self.field))
+        super().setup()
+
+
+def timer_from(settings_cls: type[Settings], field: str, **kwargs):
+    """``@timer_from(ContractsConfig, "contracts_timer_seconds")``."""
+    return SettingTimer.decorator(settings_cls, field, **kwargs)
 
 
 class AuditRpc:

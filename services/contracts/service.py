@@ -58,10 +58,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import text
 
 from services.common import paging
+from services.common.config import get_settings
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.common.logging import get_logger
 from services.common.runtime import AuditRpc, Database, RequestContext, event_handler, rpc
-from services.common.settings import get_settings
 from services.common.validation import parse
 from services.contracts import domain, ocds, store
 from services.contracts.messages import (

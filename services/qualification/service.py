@@ -40,10 +40,10 @@ from datetime import date
 from nameko.timer import timer
 
 from services.common import paging
+from services.common.config import get_settings
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.common.logging import get_logger
 from services.common.runtime import AuditRpc, Database, RequestContext, event_handler, rpc
-from services.common.settings import get_settings
 from services.common.validation import parse
 from services.qualification import domain as d
 from services.qualification import messages as m

@@ -45,7 +45,7 @@ def test_provider_registration_reaches_the_qualification_service_with_one_reques
 
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    from services.common.settings import nameko_config
+    from services.common.config import nameko_config
 
     with ClusterRpcProxy(nameko_config()) as rpc:
         provider = rpc.qualification.get_provider(body["id"])

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.common.settings import nameko_config
+from services.common.config import nameko_config
 from tests.integration.qualification import samples
 from tests.support.fixtures import Api
 

@@ -9,7 +9,7 @@ from contextlib import suppress
 
 import kombu
 
-from services.common.settings import get_settings
+from services.common.config import get_settings
 
 _bootstrapped = False
 
@@ -49,7 +49,7 @@ def _reset_test_broker_and_database() -> None:
 
 
 def nameko_config() -> dict:
-    from services.common.settings import nameko_config as cfg
+    from services.common.config import nameko_config as cfg
 
     return cfg(get_settings())
 

@@ -8,9 +8,9 @@ from typing import ClassVar
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, text
 
+from services.common.config import get_settings
 from services.common.events import EventBase
 from services.common.runtime import Database, RequestContext, event_handler, rpc
-from services.common.settings import get_settings
 from services.common.tables import common_tables
 
 producer_md = MetaData(schema="probe")

@@ -110,8 +110,8 @@ def _retire_earlier_events() -> None:
     relay would publish them and handlers would retry them into dead-letter queues."""
     from sqlalchemy import text
 
+    from services.common.config import AUDITED_SERVICES
     from services.common.runtime import make_engine
-    from services.common.settings import AUDITED_SERVICES
 
     engine = make_engine(pool_size=1)
     with engine.begin() as conn:

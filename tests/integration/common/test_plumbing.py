@@ -13,9 +13,9 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import MetaData, create_engine, func, select, text, update
 from sqlalchemy.orm import Session
 
+from services.common.config import get_settings
 from services.common.relay import Relay
 from services.common.runtime import make_engine
-from services.common.settings import get_settings
 from services.common.tables import common_tables
 from services.common.uow import verify_audit
 from tests.support import probe

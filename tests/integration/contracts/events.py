@@ -12,8 +12,8 @@ from typing import Any
 
 import kombu
 
+from services.common.config import get_settings
 from services.common.events import exchange_name
-from services.common.settings import get_settings
 
 
 def uid(prefix: str = "") -> str:

@@ -1,7 +1,7 @@
 """Open provider registration is rate limited per client (API.md: 429 problem+json)."""
 
 from gateway.app import create_app
-from services.common.settings import Settings
+from services.common.config import Settings
 
 
 def test_registration_beyond_the_limit_gets_429_problem():

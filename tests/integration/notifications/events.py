@@ -35,7 +35,7 @@ def new_token() -> str:
 def publish(source: str, event: EventBase, amqp_uri: str | None = None) -> EventBase:
     """Publish ``event`` to ``<source>.events`` with its type as routing key (as the relay
     does); stamps ``occurred_at`` if missing."""
-    from services.common.settings import get_settings
+    from services.common.config import get_settings
 
     event = event.stamped(event.occurred_at or now(), event.request_id)
     exchange = kombu.Exchange(exchange_name(source), type="topic", durable=True)

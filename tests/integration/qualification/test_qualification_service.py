@@ -23,10 +23,10 @@ from nameko.timer import timer
 from sqlalchemy import func, select
 
 from services.common.clock import FixedClock, utcnow
+from services.common.config import get_settings
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.relay import Relay
 from services.common.runtime import Database
-from services.common.settings import get_settings
 from services.common.uow import verify_audit
 from services.contracts.messages import PerformanceReviewed as ContractsPerformanceReviewed
 from services.contracts.messages import UpliftSet as ContractsUpliftSet

@@ -1,5 +1,15 @@
-"""Settings from the environment (pydantic-settings). Every variable is prefixed ``DPS_``
-except the two URLs, which follow the usual names."""
+"""One configuration pattern for every process (pydantic-settings, prefix ``DPS_``).
+
+- ``Settings`` is the common base: database, broker, logging, RPC, retries, clock, the
+  partner authorities (RULES §1). Every variable is prefixed ``DPS_`` except the two URLs,
+  which follow the usual names.
+- Each service's ``config.py`` derives its own class from ``Settings`` (e.g.
+  ``ContractsConfig``) and hands it to the service with ``Config(ContractsConfig)``, a
+  nameko DependencyProvider that reads the environment when the container starts, never at
+  import. Timers whose interval is a setting use ``timer_from`` (runtime.py).
+- ``get_settings()`` is the cached common base for code outside a container (gateway, CLI,
+  bootstrap, relay).
+"""
 
 from __future__ import annotations
 
