@@ -61,6 +61,7 @@ class Relay:
         self.settings = get_settings()
         self.schemas = schemas
         self.stop = stop or threading.Event()
+        self.interruptions = 0  # times the loop lost the broker or database (tests wait on it)
 
     def run(self) -> None:
         backoff = 0.5
@@ -68,6 +69,7 @@ class Relay:
             try:
                 self._loop()
             except Exception as exc:  # broker or database down: keep rows, retry
+                self.interruptions += 1
                 log.warning("relay interrupted; retrying", error=repr(exc), retry_in_s=backoff)
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, 10)

@@ -5,7 +5,6 @@ event still commits; once RabbitMQ is back the event reaches its handler exactly
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from sqlalchemy import func, select
@@ -39,7 +38,8 @@ def test_event_committed_during_broker_outage_is_delivered_once_after_restart(
     consumer = ServiceContainer(probe.ProbeConsumer, config)
     consumer.start()
     stop = threading.Event()
-    relay = threading.Thread(target=Relay(["probe"], stop).run, daemon=True)
+    relayer = Relay(["probe"], stop)
+    relay = threading.Thread(target=relayer.run, daemon=True)
     relay.start()
     outbox = probe.producer_md.tables["probe.outbox"]
     try:
@@ -51,15 +51,23 @@ def test_event_committed_during_broker_outage_is_delivered_once_after_restart(
                            actor={"role": "lead"}), "during outage")
             assert widget_id
             assert _count(engine, probe.widgets) == 1  # the state change committed
-            time.sleep(2)  # the relay tries and fails meanwhile; the row must wait
+            # positive marker: the relay has tried, and failed, twice meanwhile
+            tried = relayer.interruptions
+            wait_for(lambda: relayer.interruptions >= tried + 2, 60, "the relay's attempts")
             unsent = outbox.select().where(outbox.c.sent_at.is_(None)).subquery()
             assert _count(engine, unsent) == 1
             assert _count(engine, probe.received) == 0
         finally:
             rabbit("start_app")
         wait_for(lambda: _count(engine, probe.received) == 1, 90, "delivery after restart")
-        time.sleep(2)  # any duplicate would show up now
-        assert _count(engine, probe.received) == 1
+        # positive marker: the row is marked sent (no later republish), and a sentinel event
+        # published after it has been handled, so any copy published before it was too
+        wait_for(lambda: _count(engine, unsent) == 0, 30, "the row marked sent")
+        probe.make_widget(UnitOfWork(Session(engine), tables, "probe", Clock(),
+                                     actor={"role": "lead"}), "sentinel")
+        wait_for(lambda: _count(engine, probe.received) == 2, 30, "the sentinel")
+        assert _count(engine, probe.received.select().where(
+            probe.received.c.name == "during outage").subquery()) == 1
     finally:
         stop.set()
         relay.join(15)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import ClassVar
 
+from nameko.extensions import DependencyProvider
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, text
 
 from services.common.config import get_settings
 from services.common.events import EventBase
-from services.common.runtime import Database, RequestContext, event_handler, rpc
+from services.common.runtime import Database, RequestContext, consumes, rpc
 from services.common.tables import common_tables
 
 producer_md = MetaData(schema="probe")
@@ -75,22 +76,30 @@ def make_widget(uow, name: str, fail: bool = False, explode: bool = False) -> st
     return widget_id
 
 
+HANDLED: list[str] = []
+"""Event ids of every delivery the consumer finished handling, duplicates included: the
+positive marker a test waits for before it asserts that a duplicate had no effect."""
+
+
+class DeliveryLog(DependencyProvider):
+    """Appends the event id of each successfully handled delivery to ``HANDLED``."""
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        if exc_info is None and worker_ctx.args and isinstance(worker_ctx.args[0], dict):
+            HANDLED.append(worker_ctx.args[0].get("event_id"))
+
+
 class ProbeConsumer:
     name = "probe_consumer"
     ctx = RequestContext()
     db = Database(consumer_md)
+    deliveries = DeliveryLog()
 
-    @event_handler("probe", "widget_made")
-    def on_widget_made(self, payload: dict) -> None:
-        if payload.get("explode"):
+    @consumes("probe", "widget_made", WidgetMade)
+    def on_widget_made(self, uow, event: WidgetMade) -> None:
+        if event.explode:
             raise RuntimeError("handler failure")
-        with self.db.event_uow(payload, "on_widget_made") as uow:
-            if uow.duplicate:
-                return
-            uow.session.execute(
-                insert(received).values(event_id=payload["event_id"], name=payload["name"])
-            )
-            uow.commit()
+        uow.session.execute(insert(received).values(event_id=event.event_id, name=event.name))
 
 
 def create_schemas() -> None:
