@@ -15,7 +15,7 @@ from prometheus_client import Counter, Histogram
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
-from gateway import problems
+from gateway import inputs, problems
 from gateway.auth import Unauthenticated, check_access
 from gateway.rpc import RpcPool, ServiceUnavailable
 from services.common.config import Settings, get_settings, nameko_config
@@ -64,10 +64,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
         bind_request(g.request_id)
         view = app.view_functions.get(request.endpoint) if request.endpoint else None
         if view is not None and request.path.startswith("/api/"):
+            if any(inputs.bad_path_value(v) for v in (request.view_args or {}).values()):
+                return problems.problem(404, "no such object")
             check_access(app.extensions["dps.engine"], view)
-            if (request.method in ("POST", "PUT", "PATCH") and request.get_data()
-                    and request.get_json(silent=True) is None):
-                return problems.problem(400, "the body is not valid JSON")
+            return _refuse_bad_input()
         return None
 
     @app.after_request
@@ -117,6 +117,28 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
 
     register_all(app)
     return app
+
+
+def _refuse_bad_input():
+    """Bodies and query strings no model may see (``gateway.inputs``): too deep → 400,
+    characters no field can hold → 422 naming each field; ``None`` when all is well."""
+    locs = [["query", name] for name, value in request.args.items(multi=True)
+            if inputs.forbidden_chars(value)]
+    if request.method in ("POST", "PUT", "PATCH") and request.get_data():
+        if inputs.nesting_depth(request.get_data()) > inputs.MAX_DEPTH:
+            return problems.problem(
+                400, f"the body nests deeper than {inputs.MAX_DEPTH} levels",
+                [{"loc": ["body"], "msg": "too deeply nested"}])
+        body = request.get_json(silent=True)
+        if body is None:
+            return problems.problem(400, "the body is not valid JSON",
+                                    [{"loc": ["body"], "msg": "not valid JSON"}])
+        locs += [["body", *loc] for loc in inputs.bad_text(body)]
+    if locs:
+        names = ", ".join(".".join(str(p) for p in loc) for loc in locs)
+        return problems.problem(422, f"invalid content: {names}",
+                                [{"loc": loc, "msg": inputs.TEXT_ERROR} for loc in locs])
+    return None
 
 
 def call(service: str, method: str, *args, timeout: float | None = None, **kwargs):

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 import uuid
 from dataclasses import asdict, dataclass
 
+from cachetools import TTLCache
 from flask import g, request
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
@@ -92,17 +94,42 @@ def revoke_key(engine: Engine, key_id: str, by: Principal) -> None:
             raise NotFound("no such key")
         conn.execute(update(api_keys).where(api_keys.c.id == key_id)
                      .values(revoked_at=utcnow()))
+    with _key_cache_lock:  # at once here; other gateway instances within KEY_CACHE_SECONDS
+        for digest, principal in list(_key_cache.items()):
+            if principal and principal.id == key_id:
+                del _key_cache[digest]
+
+
+KEY_CACHE_SECONDS = 1.0
+"""How long a key lookup is remembered: a revocation takes effect within this time, and
+a burst of requests with one key costs one database round trip a second."""
+
+_key_cache: TTLCache = TTLCache(maxsize=10_000, ttl=KEY_CACHE_SECONDS)
+_key_cache_lock = threading.Lock()
 
 
 def authenticate(engine: Engine, header: str | None) -> Principal:
     if not header or not header.startswith("Bearer "):
         raise Unauthenticated("send Authorization: Bearer <api key>")
-    key = header[len("Bearer "):].strip()
+    digest = hash_key(header[len("Bearer "):].strip())
+    with _key_cache_lock:
+        principal = _key_cache.get(digest)
+    if principal is None:
+        principal = _lookup(engine, digest)
+        with _key_cache_lock:
+            _key_cache[digest] = principal
+    if principal is False:
+        raise Unauthenticated("unknown or revoked API key")
+    return principal
+
+
+def _lookup(engine: Engine, digest: str) -> Principal | bool:
+    """The key's principal, or False for an unknown or revoked key (cached too, briefly)."""
     with engine.connect() as conn:
         row = conn.execute(select(api_keys).where(
-            api_keys.c.key_hash == hash_key(key), api_keys.c.revoked_at.is_(None))).first()
+            api_keys.c.key_hash == digest, api_keys.c.revoked_at.is_(None))).first()
     if row is None:
-        raise Unauthenticated("unknown or revoked API key")
+        return False
     return Principal(id=row.id, role=row.role, authority=row.authority,
                      provider_id=row.provider_id, label=row.label)
 

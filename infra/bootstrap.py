@@ -6,7 +6,8 @@
 3. Every events exchange and every event-handler queue exists, so no event published
    before a consumer first starts is dropped (nameko publishes events non-mandatory).
 
-Running it twice changes nothing.
+Running it twice changes nothing; two runs at the same moment wait for each other
+(``bootstrap_lock``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from importlib import import_module
 
 import kombu
@@ -196,13 +198,29 @@ def declare_messaging() -> None:
                 log.info("queue declared", queue=queue.name)
 
 
+@contextmanager
+def bootstrap_lock():
+    """Serialise bootstraps of one database (two pods starting, or `make test` beside
+    `make run`): a session-level advisory lock on the server's maintenance database, held
+    while the database is created, migrated and its queues declared. The second bootstrap
+    waits, then finds everything done."""
+    server, name = _server_url()
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"dps-bootstrap:{name}",))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (f"dps-bootstrap:{name}",))
+
+
 def main() -> None:
     configure("bootstrap", get_settings().log_level)
     ensure_postgres()
-    ensure_database()
     ensure_rabbitmq()
-    migrate()
-    declare_messaging()
+    with bootstrap_lock():
+        ensure_database()
+        migrate()
+        declare_messaging()
     log.info("bootstrap complete")
 
 

@@ -1,4 +1,4 @@
-"""GET /health, GET /metrics, GET /openapi.json (API.md "Operations")."""
+"""GET /health, GET /metrics, GET /openapi.json and GET /docs (API.md "Operations")."""
 
 from __future__ import annotations
 
@@ -51,9 +51,7 @@ def metrics():
 
 
 def register(app) -> None:
-    app.register_api(bp)
+    from gateway import openapi
 
-    @app.get("/openapi.json")
-    def openapi():
-        """OpenAPI 3 document generated from the request models."""
-        return jsonify(app.api_doc)
+    app.register_api(bp)
+    openapi.register(app)

@@ -22,6 +22,7 @@ import json
 import time
 import weakref
 from collections.abc import Callable
+from datetime import datetime
 
 import kombu
 from kombu.pools import producers
@@ -299,6 +300,7 @@ class AuditRpc:
 
     @rpc
     def audit_records(self, filters: dict) -> list[dict]:
+        filters = {**filters, **{k: _instant(filters.get(k)) for k in ("start", "end")}}
         with self.db.uow() as uow:
             rows = audit_rows(uow.session, uow.tables, **filters)
         return [audit_json(r) for r in rows]
@@ -307,6 +309,12 @@ class AuditRpc:
     def audit_verify(self) -> dict:
         with self.db.uow() as uow:
             return verify_audit(uow.session, uow.tables).as_dict()
+
+
+def _instant(value: str | None) -> datetime | None:
+    """An ISO 8601 instant sent over RPC as text (the column is timestamptz: comparing it
+    with a text parameter fails in PostgreSQL)."""
+    return datetime.fromisoformat(value) if value else None
 
 
 def audit_json(row: dict) -> dict:
