@@ -2,6 +2,8 @@
 
 Each record's hash covers its content and the previous record's hash, so editing or
 deleting any stored row breaks the chain from that row on. ``verify`` walks a chain.
+Records are written unsealed in the business transaction and sealed into the chain, in
+the order written, by ``uow.seal_audit`` shortly after (off the write path's lock).
 """
 
 from __future__ import annotations
@@ -43,12 +45,16 @@ class VerifyResult:
     checked: int
     first_bad: int | None = None
     reason: str | None = None
+    unsealed: int = 0
+    """Records written but not yet linked into the chain by the sealer."""
 
     def as_dict(self) -> dict:
         out = {"ok": self.ok, "checked": self.checked}
         if not self.ok:
             out["first_bad"] = self.first_bad
             out["reason"] = self.reason
+        if self.unsealed:
+            out["unsealed"] = self.unsealed
         return out
 
 

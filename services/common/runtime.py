@@ -39,7 +39,13 @@ from services.common.config import Settings, get_settings
 from services.common.errors import ALL_ERRORS, DomainError, Forbidden
 from services.common.logging import bind_request, clear_contextvars, configure, get_logger
 from services.common.tables import common_tables
-from services.common.uow import UnitOfWork, actor_from_context, audit_rows, verify_audit
+from services.common.uow import (
+    UnitOfWork,
+    actor_from_context,
+    audit_rows,
+    seal_audit,
+    verify_audit,
+)
 from services.common.validation import parse
 
 log = get_logger(__name__)
@@ -296,7 +302,15 @@ def timer_from(settings_cls: type[Settings], field: str, **kwargs):
 
 class AuditRpc:
     """Mixin giving a service the RPCs the gateway uses to read and verify its audit
-    trail (RULES §9). Needs ``db`` (a ``Database``) on the service."""
+    trail (RULES §9), and the timer that seals newly written records into its hash chain
+    (safe with several instances: one sealer at a time, the others skip the tick).
+    Needs ``db`` (a ``Database``) on the service."""
+
+    @timer_from(Settings, "audit_seal_seconds")
+    def seal_audit_chain(self) -> None:
+        with self.db.uow() as uow:
+            while seal_audit(uow.session, uow.tables, uow.schema):
+                uow.session.commit()
 
     @rpc
     def audit_records(self, filters: dict) -> list[dict]:

@@ -6,11 +6,13 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -34,9 +36,12 @@ def common_tables(metadata: MetaData) -> dict[str, Table]:
             Column("handler", String(200), primary_key=True),
             Column("processed_at", DateTime(timezone=True), nullable=False),
         ),
+        # RULES §9: ``id`` is the order written; ``seq``, ``prev_hash`` and ``hash`` are
+        # set by the sealer (uow.seal_audit), NULL until then
         "audit_log": Table(
             "audit_log", metadata,
-            Column("seq", BigInteger, primary_key=True, autoincrement=False),
+            Column("id", BigInteger, primary_key=True, autoincrement=True),
+            Column("seq", BigInteger, unique=True),
             Column("occurred_at", DateTime(timezone=True), nullable=False),
             Column("actor", JSONB, nullable=False),
             Column("action", String(100), nullable=False),
@@ -45,11 +50,38 @@ def common_tables(metadata: MetaData) -> dict[str, Table]:
             Column("before", JSONB),
             Column("after", JSONB),
             Column("request_id", String(100)),
-            Column("prev_hash", String(64), nullable=False),
-            Column("hash", String(64), nullable=False),
+            Column("prev_hash", String(64)),
+            Column("hash", String(64)),
             UniqueConstraint("hash"),
+            Index(None, "id", postgresql_where=text("seq IS NULL")),
         ),
     }
+
+
+def seal_audit_in_place(op, schema: str) -> None:
+    """Migration to the sealed audit chain (issue 10) for a schema created before it:
+    ``id`` (the order written, = ``seq`` for rows already chained) becomes the key and
+    ``seq``/``prev_hash``/``hash`` are filled by the sealer. A schema created by the new
+    ``create_common_tables`` has the shape already and is left alone."""
+    bind = op.get_bind()
+    has_id = bind.execute(text(
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = :s "
+        "AND table_name = 'audit_log' AND column_name = 'id'"), {"s": schema}).first()
+    if has_id:
+        return
+    t = f'"{schema}".audit_log'
+    op.execute(f"ALTER TABLE {t} ADD COLUMN id BIGINT")
+    op.execute(f"UPDATE {t} SET id = seq")
+    op.execute(f"CREATE SEQUENCE \"{schema}\".audit_log_id_seq OWNED BY {t}.id")
+    op.execute(f"SELECT setval('\"{schema}\".audit_log_id_seq', "
+               f"COALESCE((SELECT max(id) FROM {t}), 0) + 1, false)")
+    op.execute(f"ALTER TABLE {t} ALTER COLUMN id SET DEFAULT "
+               f"nextval('\"{schema}\".audit_log_id_seq'), ALTER COLUMN id SET NOT NULL")
+    op.execute(f"ALTER TABLE {t} DROP CONSTRAINT audit_log_pkey, ADD PRIMARY KEY (id)")
+    op.execute(f"ALTER TABLE {t} ALTER COLUMN seq DROP NOT NULL, "
+               "ALTER COLUMN prev_hash DROP NOT NULL, ALTER COLUMN hash DROP NOT NULL, "
+               "ADD CONSTRAINT audit_log_seq_key UNIQUE (seq)")
+    op.execute(f"CREATE INDEX audit_log_unsealed ON {t} (id) WHERE seq IS NULL")
 
 
 def create_common_tables(op, schema: str) -> None:

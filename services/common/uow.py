@@ -4,9 +4,10 @@ records (RULES §9) and its outbox rows (DESIGN rule 3), all committed together.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -106,33 +107,65 @@ class UnitOfWork:
         })
 
     def _write_audits(self) -> None:
-        """Append this transaction's audit records to the schema's chain.
+        """Write this transaction's audit records (RULES §9), in the order recorded.
 
-        A transaction-scoped advisory lock serialises writers of the chain; taking it just
-        before commit keeps the time other writers wait for it short.
+        They are written *unsealed* (no ``seq`` or hash yet): no lock is taken here, so
+        concurrent writers of one service never queue behind each other. The sealer
+        (``seal_audit``, a timer in every service) links them into the hash chain in
+        insertion order shortly after they commit.
         """
         if not self.audits:
             return
-        table = self.tables["audit_log"]
-        self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-                             {"k": f"audit:{self.schema}"})
-        last = self.session.execute(
-            select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1)
-        ).first()
-        seq, prev = (last.seq, last.hash) if last else (0, audit.GENESIS)
-        for record in self.audits:
-            seq += 1
-            fields = {"seq": seq, **record}
-            prev_hash, prev = prev, audit.record_hash(prev, fields)
-            self.session.execute(insert(table).values(**fields, prev_hash=prev_hash,
-                                                      hash=prev))
+        self.session.execute(insert(self.tables["audit_log"]), list(self.audits))
         self.audits.clear()
 
 
-def audit_rows(session: Session, tables: dict, entity_type=None, entity_id=None,
-               start=None, end=None, limit: int = 100, after_seq: int = 0) -> list[dict]:
+def seal_audit(session: Session, tables: dict, schema: str, *, wait: bool = False,
+               batch: int = 1000) -> int:
+    """Link the unsealed audit rows of ``schema`` into its hash chain, oldest first
+    (RULES §9); returns how many were sealed. The caller commits.
+
+    One sealer at a time per schema (a transaction-scoped advisory lock): with
+    ``wait=False`` (the timers of several instances) a sealer that finds the lock taken
+    does nothing; with ``wait=True`` (verification) it waits for it.
+    """
+    lock = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    got = session.execute(text(f"SELECT {lock}(hashtext(:k))"), {"k": f"audit:{schema}"})
+    if not wait and not got.scalar():
+        return 0
     table = tables["audit_log"]
-    q = select(table).where(table.c.seq > after_seq).order_by(table.c.seq).limit(limit)
+    pending = session.execute(select(table).where(table.c.seq.is_(None))
+                              .order_by(table.c.id).limit(batch)).all()
+    if not pending:
+        return 0
+    last = session.execute(select(table.c.seq, table.c.hash).where(table.c.seq.is_not(None))
+                           .order_by(table.c.seq.desc()).limit(1)).first()
+    seq, prev = (last.seq, last.hash) if last else (0, audit.GENESIS)
+    sealed = []
+    for row in pending:
+        seq += 1
+        fields = {**{k: getattr(row, k) for k in audit.HASHED_FIELDS if k != "seq"},
+                  "seq": seq}
+        prev_hash, prev = prev, audit.record_hash(prev, fields)
+        sealed.append({"row_id": row.id, "new_seq": seq, "new_prev": prev_hash,
+                       "new_hash": prev})
+    session.execute(update(table).where(table.c.id == bindparam("row_id")).values(
+        seq=bindparam("new_seq"), prev_hash=bindparam("new_prev"),
+        hash=bindparam("new_hash")), sealed)
+    return len(sealed)
+
+
+def unsealed_count(session: Session, tables: dict) -> int:
+    table = tables["audit_log"]
+    return session.execute(select(func.count()).select_from(table)
+                           .where(table.c.seq.is_(None))).scalar_one()
+
+
+def audit_rows(session: Session, tables: dict, entity_type=None, entity_id=None,
+               start=None, end=None, limit: int = 100, after_id: int = 0) -> list[dict]:
+    """Audit records in the order they were written (sealed or not yet)."""
+    table = tables["audit_log"]
+    q = select(table).where(table.c.id > after_id).order_by(table.c.id).limit(limit)
     if entity_type:
         q = q.where(table.c.entity_type == entity_type)
     if entity_id:
@@ -144,9 +177,16 @@ def audit_rows(session: Session, tables: dict, entity_type=None, entity_id=None,
     return [dict(r._mapping) for r in session.execute(q)]
 
 
-def verify_audit(session: Session, tables: dict, batch: int = 5000) -> audit.VerifyResult:
-    """Walk the whole chain in batches (RULES §9)."""
+def verify_audit(session: Session, tables: dict, batch: int = 5000,
+                 seal: bool = True) -> audit.VerifyResult:
+    """Walk the whole chain in batches (RULES §9). With ``seal`` the rows still waiting
+    for the sealer are sealed first (and committed), so the answer covers every record
+    written before the call; rows committed meanwhile are reported as ``unsealed``."""
     table = tables["audit_log"]
+    if seal:
+        while seal_audit(session, tables, table.schema, wait=True):
+            session.commit()
+        session.commit()
 
     def rows():
         after = 0
@@ -160,11 +200,12 @@ def verify_audit(session: Session, tables: dict, batch: int = 5000) -> audit.Ver
                 yield dict(r._mapping)
             after = chunk[-1].seq
 
-    total = session.execute(select(func.count()).select_from(table)).scalar_one()
+    total = session.execute(select(func.count()).select_from(table)
+                            .where(table.c.seq.is_not(None))).scalar_one()
     result = audit.verify(rows())
     if result.ok and result.checked != total:
-        return audit.VerifyResult(False, result.checked, None, "row count does not match")
-    return result
+        result = audit.VerifyResult(False, result.checked, None, "row count does not match")
+    return replace(result, unsealed=unsealed_count(session, tables))
 
 
 def actor_from_context(data: dict) -> tuple[dict | None, str | None]:
@@ -175,4 +216,5 @@ def actor_from_context(data: dict) -> tuple[dict | None, str | None]:
     return principal, data.get("request_id")
 
 
-__all__ = ["UnitOfWork", "common_tables", "audit_rows", "verify_audit", "actor_from_context"]
+__all__ = ["UnitOfWork", "common_tables", "audit_rows", "verify_audit", "seal_audit",
+           "actor_from_context"]

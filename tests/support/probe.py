@@ -11,7 +11,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, 
 
 from services.common.config import get_settings
 from services.common.events import EventBase
-from services.common.runtime import Database, RequestContext, consumes, rpc
+from services.common.runtime import AuditRpc, Database, RequestContext, consumes, rpc
 from services.common.tables import common_tables
 
 producer_md = MetaData(schema="probe")
@@ -41,7 +41,7 @@ class WidgetMade(EventBase):
     explode: bool = False
 
 
-class ProbeService:
+class ProbeService(AuditRpc):
     name = "probe"
     ctx = RequestContext()
     db = Database(producer_md)

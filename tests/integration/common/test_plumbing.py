@@ -148,4 +148,29 @@ def test_tampering_with_a_stored_audit_row_is_detected(engine):
     assert (result.ok, result.first_bad) == (False, 2)
 
 
+def test_concurrent_writers_take_no_chain_lock_and_the_sealer_chains_every_record(
+        container_factory, config, engine):
+    """RULES §9, issue 10: 8 writers at once each commit their audit record unsealed; the
+    service's seal timer links all of them into one chain that verifies."""
+    from services.common.uow import seal_audit
+
+    container_factory(probe.ProbeService).start()
+    log = probe.producer_md.tables["probe.audit_log"]
+    before = _count(engine, log)
+    with ClusterRpcProxy(config) as proxy:
+        calls = [proxy.probe.make.call_async(f"w{i}") for i in range(24)]
+        assert all(c.result() for c in calls)
+    assert _count(engine, log) == before + 24
+    unsealed = log.select().where(log.c.seq.is_(None)).subquery()
+    wait_for(lambda: _count(engine, unsealed) == 0, 15, "the sealer")
+    with Session(engine) as s:
+        tables = common_tables(MetaData(schema="probe"))
+        assert seal_audit(s, tables, "probe") == 0  # nothing left
+        result = verify_audit(s, tables)
+    assert result.ok and result.checked == before + 24 and result.unsealed == 0
+    with engine.connect() as conn:
+        order = conn.execute(select(log.c.id, log.c.seq).order_by(log.c.seq)).all()
+    assert [r.seq for r in order] == list(range(1, len(order) + 1))
+
+
 _ = create_engine
