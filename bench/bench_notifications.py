@@ -51,7 +51,7 @@ from infra.bootstrap import main as bootstrap  # noqa: E402
 from services.common.config import get_settings  # noqa: E402
 from services.common.runtime import make_engine  # noqa: E402
 from services.notifications import store  # noqa: E402
-from tests.integration.notifications import events as ev  # noqa: E402
+from tests.support import notifications_events as ev  # noqa: E402
 
 LOGS = ROOT / "var" / "bench-logs"
 SERVICE = "services.notifications.service:NotificationsService"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from services.common.runtime import make_engine
 from services.notifications import store
@@ -104,15 +104,3 @@ def start_service(container_factory, service_env, quiet):
 @pytest.fixture
 def notifications(start_service):
     return start_service()
-
-
-def deliveries(engine, **where) -> list[dict]:
-    d = store.deliveries
-    q = select(d)
-    for key, value in where.items():
-        column = d.c[key]
-        q = q.where(
-            column.like(value) if isinstance(value, str) and "%" in value else column == value
-        )
-    with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(q)]

@@ -26,9 +26,9 @@ from services.notifications.messages import (
     NotifyCallback,
 )
 from services.notifications.rendering import render
+from tests.support.notifications_samples import BASE_URL, sample_contexts
 from tests.support.notify_server import FakeNotify
 from tests.support.smtp_server import FakeSmtpServer, self_signed_tls
-from tests.unit.notifications.samples import BASE_URL, sample_contexts
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 POLICY = RetryPolicy()

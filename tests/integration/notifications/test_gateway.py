@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 
 from gateway.auth import create_key
-from tests.integration.notifications import events as ev
-from tests.integration.notifications.conftest import deliveries
-from tests.integration.notifications.test_service import settled, sms_to
+from tests.support import notifications_events as ev
 from tests.support.infra import wait_for
+from tests.support.notifications_db import deliveries, settled, sms_to
 
 TOKEN = "callback-token-for-tests"  # noqa: S105
 

@@ -19,39 +19,14 @@ from services.common.errors import Forbidden
 from services.notifications import store
 from services.qualification import messages as qm
 from services.referral import messages as rm
-from tests.integration.notifications import events as ev
-from tests.integration.notifications.conftest import deliveries
+from tests.support import notifications_events as ev
 from tests.support.infra import wait_for
-
-
-def mine(server, token: str) -> list:
-    """Messages the SMTP server received for this test's recipients."""
-    return [m for m in server.received if any(token in r for r in m.rcpt_tos)]
-
-
-def sms_to(notify, phones: set[str]) -> list:
-    return [
-        r for r in notify.sent if r.path.endswith("/sms") and r.payload["phone_number"] in phones
-    ]
+from tests.support.notifications_db import deliveries, mine, settled, sms_to
 
 
 def rpc_as(config, principal: dict | None):
     context = {"principal": json.dumps(principal)} if principal else {}
     return ClusterRpcProxy(config, context_data=context)
-
-
-def settled(
-    engine, referral_id: str | None, count: int, status: str = "delivered", **where
-) -> list[dict]:
-    """Wait until ``count`` deliveries (of the referral) have ``status``; return them."""
-    if referral_id is not None:
-        where["referral_id"] = referral_id
-
-    def rows():
-        found = [r for r in deliveries(engine, **where) if r["status"] == status]
-        return found if len(found) == count else None
-
-    return wait_for(rows, 20, f"{count} {status} deliveries")
 
 
 def audited(engine, event_id: str) -> list[dict]:

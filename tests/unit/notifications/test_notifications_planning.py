@@ -1,5 +1,5 @@
 """From other services' events to RULES §8 messages (``planning``), and the service's
-configuration (``settings``): pure, no broker, no database."""
+configuration (``config``): pure, no broker, no database."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ import pytest
 
 from gateway.routes.notifications import callback_token_ok
 from services.common.errors import InvalidInput
-from services.notifications import planning
-from services.notifications.messages import Contact, MessageType
-from services.notifications.rendering import render
-from services.notifications.settings import (
+from services.notifications import domain as planning
+from services.notifications.config import (
     DEFAULT_COMMISSIONER_EMAILS,
-    NotificationSettings,
+    NotificationsConfig,
     parse_commissioner_emails,
 )
-from tests.integration.notifications import events as ev
+from services.notifications.messages import Contact, MessageType
+from services.notifications.rendering import render
+from tests.support import notifications_events as ev
 
 BASE = "https://dps.test"
 NOW = datetime(2031, 3, 1, 9, 0, tzinfo=UTC)
@@ -156,7 +156,7 @@ def test_settings_defaults_point_at_the_local_sink(monkeypatch):
     for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY", "NOTIFICATION_RATE_LIMIT",
                  "NOTIFICATION_RETRY_BASE_SECONDS"):  # fmt: skip
         monkeypatch.delenv(f"DPS_{name}", raising=False)
-    s = NotificationSettings()
+    s = NotificationsConfig()
     assert (s.smtp_host, s.smtp_port, s.smtp_security) == ("127.0.0.1", 8025, "none")
     assert s.rate().budget == 49 and s.retry().base == timedelta(seconds=30)
 

@@ -25,7 +25,7 @@ from services.notifications.rendering import (
     render,
     score,
 )
-from tests.unit.notifications.samples import (
+from tests.support.notifications_samples import (
     BASE_URL,
     CHILD_DATA,
     CHILD_REFERENCE,

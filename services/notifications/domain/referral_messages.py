@@ -1,27 +1,26 @@
-"""From other services' events to the messages of RULES §8 (pure: no I/O, no clock).
+"""Referral messages (RULES §5, §8): from referral's events and what this service keeps
+of referrals and recipients to :class:`Outgoing` messages (pure: no I/O, no clock).
 
-Each ``plan_*`` function takes an event (validated with its publisher's ``messages.py``)
-and what this service keeps of referrals and recipients, and returns :class:`Outgoing`
-messages: one message type, one rendering context, the contacts of one party, and the
-owners who may list its deliveries. The service then routes (``domain.route``), renders
-(``rendering.render``, once per contact for the greeting) and records one delivery per
-(event, recipient, channel, type).
-
-Child data minimisation (RULES §5) is kept here as well as in the templates: only
+Child data minimisation (RULES §5, §13) is kept here as well as in the templates: only
 :func:`plan_award_winner` puts the full referral in a context.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 
-from pydantic import ValidationError
-
-from services.notifications.domain import scoped_event_id
-from services.notifications.messages import Contact, MessageType
-from services.qualification import messages as qm
+from services.notifications.domain.recipients import (
+    Fresher,
+    NotReady,
+    Outgoing,
+    commissioner_contacts,
+    contacts_of,
+    establishment_contacts,
+    to_establishment,
+)
+from services.notifications.domain.specs import scoped_event_id
+from services.notifications.messages import MessageType
 from services.referral import messages as rm
 
 NOT_STATED = "not stated"
@@ -33,120 +32,6 @@ SUBSCORE_LABELS = {
     "N": "Needs",
     "F": "Features",
 }
-
-
-class NotReady(Exception):  # noqa: N818 - a reason to retry, not an error
-    """The event needs something not known yet (e.g. a referral whose publication has not
-    been processed): the handler fails and the event is retried later."""
-
-
-@dataclass
-class Outgoing:
-    """One message to one party (RULES §8 "who"), before routing and rendering."""
-
-    event_id: str  # the delivery key's event part (scoped per establishment where needed)
-    message_type: MessageType
-    context: dict
-    contacts: list[Contact]
-    provider_id: str | None = None
-    authority: str | None = None
-    referral_id: str | None = None
-    establishment_id: str | None = None
-    problems: list[str] = field(default_factory=list)
-
-
-# ---------------------------------------------------------------------------------------
-# Recipients
-
-
-def contacts_of(raw: Iterable, problems: list[str] | None = None) -> list[Contact]:
-    """Our normalised contacts from another service's contact models or dicts.
-
-    A phone number we cannot read drops the phone (email still goes); an email we cannot
-    read drops the contact. Each is noted in ``problems``.
-    """
-    result = []
-    for item in raw:
-        data = item.model_dump() if hasattr(item, "model_dump") else dict(item)
-        data = {k: data.get(k) for k in ("name", "email", "phone", "sms_opt_in")}
-        data["sms_opt_in"] = bool(data.get("sms_opt_in"))
-        data["name"] = (data.get("name") or data.get("email") or "").strip() or "Contact"
-        try:
-            result.append(Contact.model_validate(data))
-        except ValidationError as exc:
-            fields = {e["loc"][0] for e in exc.errors() if e["loc"]}
-            if fields == {"phone"}:
-                result.append(Contact.model_validate({**data, "phone": None}))
-                if problems is not None:
-                    problems.append(f"unreadable phone number of {data['email']}: dropped")
-            elif problems is not None:
-                problems.append(f"unreadable contact {data.get('email')!r}: dropped")
-    return result
-
-
-def with_provider(contacts: list[Contact], provider: Mapping | None) -> list[Contact]:
-    """Messages to a provider (RULES §8 "provider") go to its registered contact address
-    first, then to the establishment's contacts (duplicates are sent once, ``route``)."""
-    if not provider:
-        return contacts
-    return [
-        *contacts_of([{"name": provider["name"], "email": provider["contact_email"]}]),
-        *contacts,
-    ]
-
-
-def or_provider(contacts: list[Contact], provider: Mapping | None) -> list[Contact]:
-    """An establishment's contacts, or its provider's address when it lists none."""
-    return contacts or with_provider([], provider)
-
-
-Fresher = Mapping[str, list[Contact]]
-"""Contacts we were told by qualification after the referral took its snapshot, by
-establishment id: they replace the event's copy (a provider changed its contacts)."""
-
-
-def establishment_contacts(
-    establishment_id: str, raw: Iterable, fresher: Fresher | None, problems: list[str]
-) -> list[Contact]:
-    if fresher and fresher.get(establishment_id):
-        return list(fresher[establishment_id])
-    return contacts_of(raw, problems)
-
-
-def _to_establishment(
-    event_id: str,
-    message_type: MessageType,
-    context: dict,
-    establishment_id: str,
-    raw_contacts: Iterable,
-    provider: Mapping | None,
-    fresher: Fresher | None,
-    *,
-    provider_id: str | None,
-    referral_id: str | None,
-    authority: str | None = None,
-) -> Outgoing:
-    """One message to an establishment: its contacts (ours where fresher), or its
-    provider's address when it lists none."""
-    problems: list[str] = []
-    contacts = establishment_contacts(establishment_id, raw_contacts, fresher, problems)
-    return Outgoing(
-        event_id=event_id,
-        message_type=message_type,
-        context=context,
-        contacts=or_provider(contacts, provider),
-        provider_id=provider_id,
-        authority=authority,
-        referral_id=referral_id,
-        establishment_id=establishment_id,
-        problems=problems,
-    )
-
-
-def commissioner_contacts(authority: str, addresses: Mapping[str, list[str]]) -> list[Contact]:
-    return contacts_of(
-        {"name": f"{authority} placements team", "email": a} for a in addresses.get(authority, [])
-    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -266,7 +151,7 @@ def _to_each_invited(
 ) -> list[Outgoing]:
     """One message per invited establishment, keyed by the event and the establishment."""
     return [
-        _to_establishment(
+        to_establishment(
             scoped_event_id(event.event_id, i.establishment_id),
             message_type,
             context_of(i),
@@ -344,7 +229,7 @@ def plan_bid_receipt(
     content: bids are sealed (RULES §5), and the event carries none."""
     if referral is None:
         raise NotReady(f"referral {event.referral_id} is not known yet")
-    return _to_establishment(
+    return to_establishment(
         event.event_id,
         MessageType.BID_RECEIPT,
         {
@@ -405,7 +290,7 @@ def plan_award_winner(
     event: rm.ReferralAwarded, provider: Mapping | None, fresher: Fresher | None = None
 ) -> Outgoing:
     """Award → the winner: the award and the full referral (RULES §5, §8)."""
-    return _to_establishment(
+    return to_establishment(
         event.event_id,
         MessageType.AWARD_WINNER,
         {
@@ -450,7 +335,7 @@ def plan_feedback(
         context.update(total=str(f.total), rank=f.rank)
     else:
         context.update(non_compliant_reason=f.reason or "the bid was not compliant", sub_scores={})
-    return _to_establishment(
+    return to_establishment(
         event.event_id,
         MessageType.AWARD_FEEDBACK,
         context,
@@ -464,78 +349,3 @@ def plan_feedback(
     )
 
 
-# ---------------------------------------------------------------------------------------
-# Qualification events (RULES §4.3, §4.5, §8)
-
-
-def _establishment(event: qm.MembershipEvent) -> dict:
-    return {
-        "establishment_id": event.establishment_id,
-        "establishment_name": event.establishment_name,
-        "category": event.category,
-    }
-
-
-def _to_provider(
-    event: qm.MembershipEvent, message_type: MessageType, context: dict, provider: Mapping | None
-) -> Outgoing:
-    problems: list[str] = []
-    return Outgoing(
-        event_id=event.event_id,
-        message_type=message_type,
-        context={**_establishment(event), **context},
-        contacts=with_provider(contacts_of(event.contacts, problems), provider),
-        provider_id=event.provider_id,
-        establishment_id=event.establishment_id,
-        problems=problems,
-    )
-
-
-def plan_application_decided(event: qm.ApplicationDecided, provider: Mapping | None) -> Outgoing:
-    """Application decided → provider, with every failed criterion's reason (§4.3, §8)."""
-    return _to_provider(
-        event,
-        MessageType.APPLICATION_DECIDED,
-        {
-            "application_id": event.application_id,
-            "decision": event.status,
-            "reasons": [{"criterion": f.criterion, "reason": f.reason} for f in event.failures],
-        },
-        provider,
-    )
-
-
-def plan_suspended(event: qm.MembershipSuspended, provider: Mapping | None) -> Outgoing:
-    return _to_provider(
-        event,
-        MessageType.MEMBERSHIP_SUSPENDED,
-        {
-            "reason": event.reason,
-            "suspended_on": event.suspended_on.isoformat(),
-        },
-        provider,
-    )
-
-
-def plan_reinstated(event: qm.MembershipReinstated, provider: Mapping | None) -> Outgoing:
-    return _to_provider(
-        event,
-        MessageType.MEMBERSHIP_REINSTATED,
-        {
-            "reinstated_on": event.reinstated_on.isoformat(),
-        },
-        provider,
-    )
-
-
-def plan_evidence_expiring(event: qm.EvidenceExpiring, provider: Mapping | None) -> Outgoing:
-    """Evidence expiring in 30 days → provider, email and SMS (RULES §4.5, §8)."""
-    return _to_provider(
-        event,
-        MessageType.EVIDENCE_EXPIRING,
-        {
-            "criterion": event.criterion,
-            "expires_on": event.expires_on.isoformat(),
-        },
-        provider,
-    )

@@ -1,4 +1,6 @@
-"""Configuration of the notifications service (RULES §8), from ``DPS_`` environment variables.
+"""Configuration of the notifications service (RULES §8): ``NotificationsConfig``, the
+common ``Settings`` plus this service's own ``DPS_`` variables, read when the container
+starts (``Config(NotificationsConfig)``, ``timer_from``), never at import.
 
 The defaults suit ``make run`` on one machine: email goes to the local SMTP sink
 (``infra/smtp_sink.py``, 127.0.0.1:8025, no TLS, no login) and GOV.UK Notify calls go to
@@ -35,8 +37,8 @@ Variables (all optional):
 ``DPS_NOTIFICATION_MAX_ATTEMPTS``           (10), then a permanent failure
 ``DPS_NOTIFICATION_LEASE_SECONDS``          an attempt without outcome is retried after (300)
 ``DPS_NOTIFICATION_SEND_CONCURRENCY``       parallel sends per instance (10)
-``DPS_NOTIFICATION_SEND_INTERVAL_SECONDS``  sender timer (0.5; read at import)
-``DPS_NOTIFICATION_REMINDER_INTERVAL_SECONDS``  reminder timer (30; read at import)
+``DPS_NOTIFICATION_SEND_INTERVAL_SECONDS``  sender timer (0.5)
+``DPS_NOTIFICATION_REMINDER_INTERVAL_SECONDS``  reminder timer (30)
 ``DPS_NOTIFY_CALLBACK_TOKEN``               bearer token of delivery receipts (gateway)
 =========================================  ==============================================
 """
@@ -44,13 +46,12 @@ Variables (all optional):
 from __future__ import annotations
 
 import json
-import os
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
+from services.common.config import Settings
 from services.common.errors import InvalidInput
 from services.notifications.channels import NotifySettings, SmtpSettings
 from services.notifications.domain import ChannelConfig, RateLimit, RetryPolicy
@@ -74,8 +75,8 @@ DEV_NOTIFY_API_KEY = (
 )
 
 
-class NotificationSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DPS_", extra="ignore")
+class NotificationsConfig(Settings):
+    """A bad setting raises when the config is read: the service refuses to start."""
 
     # SMTP relay (RULES §8 email)
     smtp_host: str = "127.0.0.1"
@@ -97,9 +98,7 @@ class NotificationSettings(BaseSettings):
     # routing and recipients
     notification_channels: str | None = None
     commissioner_emails: str | None = None
-    public_base_url: str = Field(
-        default_factory=lambda: f"http://127.0.0.1:{os.environ.get('DPS_GATEWAY_PORT', '8000')}"
-    )
+    public_base_url: str | None = None  # default: the local gateway on DPS_GATEWAY_PORT
     # delivery
     notification_rate_limit: int = Field(3000, ge=61)
     notification_retry_base_seconds: float = Field(30.0, gt=0)
@@ -108,6 +107,11 @@ class NotificationSettings(BaseSettings):
     notification_lease_seconds: float = Field(300.0, gt=0)
     notification_send_concurrency: int = Field(10, ge=1, le=100)
     notification_send_batch: int = Field(500, ge=1)
+    notification_send_interval_seconds: float = Field(0.5, gt=0)
+    notification_reminder_interval_seconds: float = Field(30.0, gt=0)
+
+    _channels: ChannelConfig = PrivateAttr()
+    _commissioners: dict[str, list[str]] = PrivateAttr()
 
     @field_validator(
         "smtp_username",
@@ -120,6 +124,15 @@ class NotificationSettings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _derive(self):
+        """Parse the JSON settings now, so that a mistake stops the service at start-up."""
+        if self.public_base_url is None:
+            self.public_base_url = f"http://127.0.0.1:{self.gateway_port}"
+        self._channels = ChannelConfig.parse(self.notification_channels)
+        self._commissioners = parse_commissioner_emails(self.commissioner_emails)
+        return self
 
     # -- derived ---------------------------------------------------------------------
     def smtp(self) -> SmtpSettings:
@@ -146,10 +159,10 @@ class NotificationSettings(BaseSettings):
         )
 
     def channels(self) -> ChannelConfig:
-        return ChannelConfig.parse(self.notification_channels)
+        return self._channels
 
     def commissioners(self) -> dict[str, list[str]]:
-        return parse_commissioner_emails(self.commissioner_emails)
+        return self._commissioners
 
     def rate(self) -> RateLimit:
         return RateLimit(limit=self.notification_rate_limit)
@@ -193,8 +206,3 @@ def parse_commissioner_emails(raw: str | None) -> dict[str, list[str]]:
         except ValueError as exc:
             raise InvalidInput.at(["commissioner_emails", authority], str(exc)) from exc
     return result
-
-
-def load() -> NotificationSettings:
-    """Read the environment now (not cached: tests change it between containers)."""
-    return NotificationSettings()

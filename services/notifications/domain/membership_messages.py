@@ -1,0 +1,85 @@
+"""Membership messages (RULES §4.3, §4.5, §8): application decided, suspension,
+reinstatement and evidence expiring, to the provider (its registered address, then the
+establishment's contacts). Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from services.notifications.domain.recipients import Outgoing, contacts_of, with_provider
+from services.notifications.messages import MessageType
+from services.qualification import messages as qm
+
+
+def _establishment(event: qm.MembershipEvent) -> dict:
+    return {
+        "establishment_id": event.establishment_id,
+        "establishment_name": event.establishment_name,
+        "category": event.category,
+    }
+
+
+def _to_provider(
+    event: qm.MembershipEvent, message_type: MessageType, context: dict, provider: Mapping | None
+) -> Outgoing:
+    problems: list[str] = []
+    return Outgoing(
+        event_id=event.event_id,
+        message_type=message_type,
+        context={**_establishment(event), **context},
+        contacts=with_provider(contacts_of(event.contacts, problems), provider),
+        provider_id=event.provider_id,
+        establishment_id=event.establishment_id,
+        problems=problems,
+    )
+
+
+def plan_application_decided(event: qm.ApplicationDecided, provider: Mapping | None) -> Outgoing:
+    """Application decided → provider, with every failed criterion's reason (§4.3, §8)."""
+    return _to_provider(
+        event,
+        MessageType.APPLICATION_DECIDED,
+        {
+            "application_id": event.application_id,
+            "decision": event.status,
+            "reasons": [{"criterion": f.criterion, "reason": f.reason} for f in event.failures],
+        },
+        provider,
+    )
+
+
+def plan_suspended(event: qm.MembershipSuspended, provider: Mapping | None) -> Outgoing:
+    return _to_provider(
+        event,
+        MessageType.MEMBERSHIP_SUSPENDED,
+        {
+            "reason": event.reason,
+            "suspended_on": event.suspended_on.isoformat(),
+        },
+        provider,
+    )
+
+
+def plan_reinstated(event: qm.MembershipReinstated, provider: Mapping | None) -> Outgoing:
+    return _to_provider(
+        event,
+        MessageType.MEMBERSHIP_REINSTATED,
+        {
+            "reinstated_on": event.reinstated_on.isoformat(),
+        },
+        provider,
+    )
+
+
+def plan_evidence_expiring(event: qm.EvidenceExpiring, provider: Mapping | None) -> Outgoing:
+    """Evidence expiring in 30 days → provider, email and SMS (RULES §4.5, §8)."""
+    return _to_provider(
+        event,
+        MessageType.EVIDENCE_EXPIRING,
+        {
+            "criterion": event.criterion,
+            "expires_on": event.expires_on.isoformat(),
+        },
+        provider,
+    )
