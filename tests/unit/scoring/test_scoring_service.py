@@ -5,18 +5,22 @@ import json
 import pytest
 from nameko.cli.run import import_service
 from nameko.exceptions import serialize
-from nameko.testing.services import worker_factory
+from nameko.testing.services import worker_factory as nameko_worker_factory
 
 from services.common.errors import InvalidInput
+from services.common.runtime import CallContext
 from services.scoring import service
+from services.scoring.config import hosted_categories
 from services.scoring.messages import CATEGORIES, ScoringResult, scoring_service_name
-from services.scoring.service import (
-    ScoringService,
-    category_service,
-    hosted_categories,
-)
+from services.scoring.service import ScoringService, category_service
 
 SEN = category_service("SEN")
+
+
+def worker_factory(cls, principal: dict | None = None):
+    """nameko's ``worker_factory`` with a real call context (no principal: a service call)."""
+    context = CallContext({"principal": principal} if principal else {})
+    return nameko_worker_factory(cls, ctx=context)
 
 
 def worked_example() -> dict:
