@@ -166,7 +166,8 @@ def test_an_unknown_scoring_category_fails_at_start():
 
 
 def test_nameko_run_finds_the_general_and_the_category_services():
-    """``nameko run services.scoring.service`` hosts ``scoring`` and each hosted category."""
+    """``nameko run services.scoring.service`` (no selection: ``services.scoring.run`` chooses)
+    hosts ``scoring`` and every category service."""
     names = {cls.name for cls in import_service("services.scoring.service")}
     assert names == {"scoring"} | {cls.name for cls in service.CATEGORY_SERVICES}
     assert {cls.name for cls in service.CATEGORY_SERVICES} <= {
