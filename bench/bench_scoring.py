@@ -1,7 +1,7 @@
 """Time scoring a referral's bids (RULES §6) for 10, 100 and 1,000 bids.
 
-Run: ``python bench/bench_scoring.py [--runs N]``. Calls ``rules.evaluate`` directly (no
-RPC, no JSON) and, for comparison, ``service.score_referral`` (message validation and JSON
+Run: ``python bench/bench_scoring.py [--runs N]``. Calls ``domain.evaluate`` directly (no
+RPC, no JSON) and, for comparison, ``handlers.score_referral`` (message validation and JSON
 dump included, still no broker). Prints the median and the fastest of N runs.
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from services.scoring.rules import Bid, Feature, Need, evaluate
-from services.scoring.service import score_referral
+from services.scoring.domain import Bid, Feature, Need, evaluate
+from services.scoring.handlers import score_referral
 
 SIZES = (10, 100, 1_000)
 NEEDS = [Need(f"N{i}", marks) for i, marks in enumerate((3, 2, 2, 1, 1))]
@@ -83,7 +83,7 @@ def main() -> None:
     runs = parser.parse_args().runs
     rng = random.Random(2026)  # same bids every time
     print(f"scoring benchmark: median (fastest) of {runs} runs, in milliseconds")
-    print(f"{'bids':>6}  {'rules.evaluate':>22}  {'score_referral (+validate/JSON)':>32}")
+    print(f"{'bids':>6}  {'domain.evaluate':>22}  {'score_referral (+validate/JSON)':>32}")
     for n in SIZES:
         bids = make_bids(n, rng)
         request = as_request(bids)

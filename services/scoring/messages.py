@@ -1,7 +1,7 @@
 """Published language of the scoring service (RULES §6): RPC arguments and replies.
 
 Scoring is stateless and emits no events. Other services and the gateway import only this
-module. It holds the wire shapes and the RPC naming scheme; the rules are in ``rules.py``.
+module. It holds the wire shapes and the RPC naming scheme; the rules are in ``domain/``.
 
 **Per-category instances** (DESIGN "Scoring can be run per category"):
 
@@ -10,7 +10,7 @@ module. It holds the wire shapes and the RPC naming scheme; the rules are in ``r
 - ``scoring_<category in lower case>`` (e.g. ``scoring_sen``) answers ``ping`` and ``score``
   for that category only. Callers always score through
   ``scoring_service_name(request.category)``; they need no configuration.
-- ``SCORING_CATEGORIES`` (comma-separated codes, read by ``service.py``) chooses which
+- ``SCORING_CATEGORIES`` (comma-separated codes, read at start by ``run.py``) chooses which
   category services a process hosts. Unset or empty means all of them. To give SEN its own
   workers, run one deployment with ``SCORING_CATEGORIES=SEN`` and the general one with the
   other codes; nameko makes instances of one service name competing consumers.

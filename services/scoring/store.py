@@ -1,4 +1,5 @@
-"""Tables and queries of the scoring service (schema `scoring`)."""
+"""The scoring service's schema `scoring`: only the common tables (outbox, processed events,
+audit); scoring is stateless and has no tables or queries of its own (RULES §6)."""
 
 from sqlalchemy import MetaData
 

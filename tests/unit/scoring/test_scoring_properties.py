@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.scoring.rules import Bid, Feature, Need, evaluate
+from services.scoring.domain import Bid, Feature, Need, evaluate
 
 TIMES = [datetime(2026, 3, 2, 9, tzinfo=UTC) + timedelta(minutes=m) for m in range(3)]
 # small domains mixed in, so that equal totals and full ties happen

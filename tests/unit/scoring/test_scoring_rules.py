@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 
 from services.common.errors import InvalidInput
-from services.scoring.rules import (
+from services.scoring.domain import (
     DEFAULT_WEIGHTS,
     EVALUATED,
     PARENT_CHOICE,

@@ -5,56 +5,15 @@ import json
 import pytest
 from nameko.cli.run import import_service
 from nameko.exceptions import serialize
-from nameko.testing.services import worker_factory
 
-from services.common.errors import InvalidInput
+from services.common.errors import Forbidden, InvalidInput
 from services.scoring import service
+from services.scoring.config import hosted_categories
 from services.scoring.messages import CATEGORIES, ScoringResult, scoring_service_name
-from services.scoring.service import (
-    ScoringService,
-    category_service,
-    hosted_categories,
-)
+from services.scoring.service import ScoringService, category_service
+from tests.support.scoring_samples import OWNER, error_locs, worked_example, worker_factory
 
 SEN = category_service("SEN")
-
-
-def worked_example() -> dict:
-    """§6.5 as the referral service would send it: money as strings, times with offsets."""
-
-    def bid(bid_id, price, competency, miles, score, needs, features, hour):
-        return {
-            "bid_id": bid_id,
-            "establishment_id": f"est-{bid_id}",
-            "weekly_price": price,
-            "competency": competency,
-            "distance_miles": miles,
-            "outcome_scores": [score],
-            "needs_met": needs,
-            "features_met": features,
-            "admitted_at_deadline": True,
-            "submitted_at": f"2026-03-02T{hour:02d}:00:00+00:00",
-        }
-
-    return {
-        "category": "SEN",
-        "needs": [{"code": "N1", "label": "SLT", "marks": 3}, {"code": "N2", "marks": 2}],
-        "features": [
-            {"code": "M1", "label": "wheelchair access", "must_have": True},
-            {"code": "D1", "must_have": False, "marks": 2},
-            {"code": "D2", "must_have": False, "marks": 1},
-        ],
-        "bids": [
-            bid("A", "4000.00", 80, 12, 70, ["N1", "N2"], ["M1", "D1"], 9),
-            bid("B", "3500.00", 60, "35", 60, ["N1"], ["M1", "D1", "D2"], 10),
-            bid("C", "3000.00", 90, 5, 90, ["N1", "N2"], ["D1", "D2"], 11),
-            bid("D", "5000.00", 100, 55, 100, ["N1", "N2"], ["M1"], 12),
-        ],
-    }
-
-
-def error_locs(exc_info) -> list[list]:
-    return [e["loc"] for e in exc_info.value.errors]
 
 
 def test_ping():
@@ -207,9 +166,18 @@ def test_an_unknown_scoring_category_fails_at_start():
 
 
 def test_nameko_run_finds_the_general_and_the_category_services():
-    """``nameko run services.scoring.service`` hosts ``scoring`` and each hosted category."""
+    """``nameko run services.scoring.service`` (no selection: ``services.scoring.run`` chooses)
+    hosts ``scoring`` and every category service."""
     names = {cls.name for cls in import_service("services.scoring.service")}
     assert names == {"scoring"} | {cls.name for cls in service.CATEGORY_SERVICES}
     assert {cls.name for cls in service.CATEGORY_SERVICES} <= {
         scoring_service_name(c) for c in CATEGORIES
     }
+
+
+def test_the_score_entrypoint_checks_the_callers_role():
+    """§10: the gateway's principal travels with the call; only owners have bids scored."""
+    provider = {"id": "k-p", "role": "provider", "authority": None, "provider_id": "prov-1"}
+    with pytest.raises(Forbidden, match="the provider role may not do this"):
+        worker_factory(SEN, principal=provider).score(worked_example())
+    assert worker_factory(SEN, principal=OWNER).score(worked_example())["shortlist"] == ["A", "B"]

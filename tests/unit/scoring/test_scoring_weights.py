@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.common.errors import InvalidInput
-from services.scoring.rules import (
+from services.scoring.domain import (
     DEFAULT_WEIGHTS,
     Weights,
     check_weights,
