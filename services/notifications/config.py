@@ -104,7 +104,10 @@ class NotificationsConfig(Settings):
     notification_retry_base_seconds: float = Field(30.0, gt=0)
     notification_retry_cap_seconds: float = Field(3600.0, gt=0)
     notification_max_attempts: int = Field(10, ge=1)
-    notification_lease_seconds: float = Field(300.0, gt=0)
+    # a claimed delivery's lease; a live sender renews its leases every renew interval, so
+    # a dead one's deliveries are sent again within a lease (issue 10)
+    notification_lease_seconds: float = Field(30.0, gt=0)
+    notification_lease_renew_seconds: float = Field(10.0, gt=0)
     notification_send_concurrency: int = Field(10, ge=1, le=100)
     notification_send_batch: int = Field(500, ge=1)
     notification_send_interval_seconds: float = Field(0.5, gt=0)

@@ -24,7 +24,7 @@ from services.common.runtime import (
     timer_from,
 )
 from services.common.validation import parse
-from services.notifications.channels.provider import Senders
+from services.notifications.channels.provider import Leases, Senders
 from services.notifications.config import NotificationsConfig
 from services.notifications.handlers import queries, recipients, referrals, reminders, sending
 from services.notifications.messages import NotificationsQuery, NotifyCallback
@@ -40,6 +40,7 @@ class NotificationsService(AuditRpc):
     db = Database(metadata, store=Store)
     config = Config(NotificationsConfig)
     senders = Senders(NotificationsConfig)
+    leases = Leases()
 
     @rpc
     def ping(self) -> str:
@@ -124,7 +125,13 @@ class NotificationsService(AuditRpc):
     def send_due(self) -> int:
         """Send what is due, within the shared rate limit (RULES §8)."""
         pool = eventlet.GreenPool(self.config.notification_send_concurrency)
-        return sending.send_due(self.db.uow, self.config, self.senders, pool.imap)
+        return sending.send_due(self.db.uow, self.config, self.senders, pool.imap,
+                                self.leases)
+
+    @timer_from(NotificationsConfig, "notification_lease_renew_seconds")
+    def renew_leases(self) -> int:
+        """Keep the leases of this process's attempts alive (issue 10)."""
+        return sending.renew_leases(self.db.uow(), self.leases, self.config)
 
     @timer_from(NotificationsConfig, "notification_reminder_interval_seconds")
     def remind(self) -> int:

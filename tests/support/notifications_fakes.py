@@ -164,6 +164,15 @@ class FakeStore:
         found = self.deliveries.get(delivery_id)
         return replace(found[0]) if found else None
 
+    def extend_leases(self, attempts, until) -> int:
+        renewed = 0
+        for i, n in attempts.items():
+            d, e = self.deliveries[i]
+            if d.status is DeliveryStatus.SENDING and d.attempts == n:
+                self.deliveries[i] = (replace(d, next_attempt_at=until), e)
+                renewed += 1
+        return renewed
+
     def lock_deliveries(self, ids):
         return {i: replace(self.deliveries[i][0]) for i in sorted(ids) if i in self.deliveries}
 

@@ -8,6 +8,7 @@ from nameko.extensions import DependencyProvider
 from services.notifications.channels.base import Sender
 from services.notifications.channels.notify import NotifyChannel
 from services.notifications.channels.smtp import SmtpChannel
+from services.notifications.handlers.sending import InFlight
 from services.notifications.messages import Gateway
 
 
@@ -25,3 +26,14 @@ class Senders(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.senders
+
+
+class Leases(DependencyProvider):
+    """The attempts this container holds (``handlers.sending.InFlight``), shared by its
+    sender and lease-renewal timers."""
+
+    def setup(self):
+        self.in_flight = InFlight()
+
+    def get_dependency(self, worker_ctx):
+        return self.in_flight

@@ -81,7 +81,9 @@ class SmtpChannel:
         email["To"] = to
         email["Subject"] = message.subject
         email["Date"] = formatdate(usegmt=True)
-        email["Message-ID"] = make_msgid(domain=self.settings.message_id_domain)
+        # stable per delivery: a resend after a crash mid-conversation is recognisable
+        domain = self.settings.message_id_domain or make_msgid().split("@", 1)[1][:-1]
+        email["Message-ID"] = f"<{reference}@{domain}>"
         email["X-DPS-Reference"] = reference
         # quoted-printable keeps the message 7-bit whatever the relay's 8BITMIME support
         email.set_content(message.text, cte="quoted-printable")

@@ -81,6 +81,7 @@ TRANSITIONS: Mapping[DeliveryStatus, frozenset[DeliveryStatus]] = MACHINE.transi
 FINAL = frozenset(s for s in TRANSITIONS if MACHINE.is_final(s))
 WAITING = frozenset({S.PENDING, S.TEMPORARY_FAILURE})  # waiting for next_attempt_at
 MAX_ERROR_LENGTH = 1000
+INTERRUPTED = "attempt interrupted before its outcome was recorded"
 
 
 @dataclass
@@ -185,12 +186,19 @@ class Delivery:
         self.next_attempt_at = None if permanent else policy.next_attempt_at(self.attempts, now)
 
     def expire_lease(self, now: datetime, policy: RetryPolicy) -> None:
-        """An attempt that outlived its lease had no recorded outcome: retry it."""
+        """An attempt that outlived its lease had no recorded outcome (its process died):
+        it is due again at once, or failed permanently after the last attempt. The message
+        may have gone out before the crash; the resend carries the same Message-ID and
+        Notify reference (the delivery id), so a duplicate is recognisable (issue 10)."""
         if self.status is not S.SENDING or self.next_attempt_at > now:
             raise Conflict(f"delivery {self.id} has no expired attempt")
-        self.failed(
-            "attempt interrupted before its outcome was recorded", now, policy, permanent=False
-        )
+        self.failed(INTERRUPTED, now, policy, permanent=False)
+        if self.status is S.TEMPORARY_FAILURE:
+            self.next_attempt_at = now
+
+    @property
+    def resent_after_interruption(self) -> bool:
+        return bool(self.last_error) and self.last_error.endswith(INTERRUPTED)
 
     def apply_receipt(
         self, notify_status: str, notification_id: str, now: datetime, policy: RetryPolicy

@@ -14,17 +14,19 @@ Everything about claiming and leases is in this module:
   the current one (its lease expired and another took over) is dropped.
 - ``send_due`` (the timer) runs claim → attempt → record rounds until nothing is due.
 
-Known issue, kept as it is on purpose (another change fixes it): a delivery left
-``sending`` by a killed process is, once its lease has expired, claimed again and failed
-temporarily by ``expire_lease``, which schedules its retry later; ``start`` then refuses
-it (not due yet), and that ``Conflict`` aborts the whole claim of the gateway, so
-``send_due`` sends nothing of that gateway while such a delivery exists. See ``claim``.
+A live sender renews the leases of what it holds (``InFlight``, ``renew_leases``), so a
+lease can be short. A delivery left ``sending`` by a killed process is reclaimed once its
+lease has expired
+and sent again at once (``Delivery.expire_lease``), with the same Message-ID / Notify
+reference; the resend is audited as ``delivery.resent``. A row that cannot be claimed
+(a rule refuses it) is logged and skipped: it never stops the rest of the batch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
+from services.common.errors import DomainError
 from services.common.logging import get_logger
 from services.notifications.channels import DeliveryFailure, Sender
 from services.notifications.config import NotificationsConfig
@@ -42,12 +44,36 @@ Outcome = tuple[Delivery, str | None, DeliveryFailure | None]
 Imap = Callable[[Callable, Iterable], Iterator]
 
 
+class InFlight:
+    """The attempts this process holds, delivery id → attempt number: their leases are
+    renewed while the process lives."""
+
+    def __init__(self):
+        self.attempts: dict[str, int] = {}
+
+    def hold(self, claimed: Iterable[Claimed]) -> None:
+        self.attempts.update({d.id: d.attempts for d, _ in claimed})
+
+    def release(self, claimed: Iterable[Claimed]) -> None:
+        for d, _ in claimed:
+            self.attempts.pop(d.id, None)
+
+
+def renew_leases(uow, in_flight: InFlight, config: NotificationsConfig) -> int:
+    """Extend the lease of every attempt this process still holds; commits."""
+    renewed = uow.store.extend_leases(dict(in_flight.attempts), uow.now() + config.retry().lease)
+    uow.commit()
+    return renewed
+
+
 def send_due(
-    uows: Callable, config: NotificationsConfig, senders: Mapping[Gateway, Sender], imap: Imap
+    uows: Callable, config: NotificationsConfig, senders: Mapping[Gateway, Sender], imap: Imap,
+    in_flight: InFlight | None = None,
 ) -> int:
     """Send what is due, within the shared rate limit (RULES §8). ``uows()`` opens a unit
     of work (one per claim and per chunk of outcomes); ``imap`` runs the sends in
     parallel (a green pool of ``notification_send_concurrency``)."""
+    in_flight = in_flight or InFlight()
     sent = 0
     chunk = config.notification_send_concurrency * 2
     for _ in range(MAX_TICK_ROUNDS):
@@ -57,12 +83,18 @@ def send_due(
                 claimed += claim(uow, gateway, config)
         if not claimed:
             break
+        in_flight.hold(claimed)
         # Outcomes are recorded a chunk at a time: one transaction per chunk, and at most
         # a chunk sent again if this instance dies before recording it.
-        for i in range(0, len(claimed), chunk):
-            outcomes = list(imap(lambda item: attempt(item, senders), claimed[i : i + chunk]))
-            with uows() as uow:
-                record_outcomes(uow, outcomes, config)
+        try:
+            for i in range(0, len(claimed), chunk):
+                part = claimed[i : i + chunk]
+                outcomes = list(imap(lambda item: attempt(item, senders), part))
+                with uows() as uow:
+                    record_outcomes(uow, outcomes, config)
+                in_flight.release(part)
+        finally:
+            in_flight.release(claimed)
         sent += len(claimed)
     return sent
 
@@ -82,25 +114,32 @@ def claim(uow, gateway: Gateway, config: NotificationsConfig) -> list[Claimed]:
     store.save_rate_window(gateway, permit.window)
     claimed: list[Claimed] = []
     for d, message in due:
-        if d.status is DeliveryStatus.SENDING:  # its attempt outlived the lease
-            # (known issue above: a retry not yet due makes ``start`` below raise)
-            d.expire_lease(now, retry)
-            if d.status is DeliveryStatus.PERMANENT_FAILURE:
-                store.save_delivery(d)
-                uow.audit(
-                    "delivery.permanent_failure", "delivery", d.id, {"status": "sending"},
-                    outcome(d),
-                )  # fmt: skip
-                continue
-        d.start(now, retry)
-        store.save_delivery(d)
-        claimed.append((d, message))
+        try:
+            if _start(uow, d, now, retry):
+                claimed.append((d, message))
+        except DomainError as exc:  # this row only; the batch goes on
+            log.error("delivery could not be claimed", delivery_id=d.id, error=str(exc))
     uow.audit(
         "deliveries.claimed", "gateway", str(gateway), None,
         {"deliveries": [d.id for d, _ in claimed]},
     )  # fmt: skip
     uow.commit()
     return claimed
+
+
+def _start(uow, d: Delivery, now, retry) -> bool:
+    """Mark one due delivery ``sending``; False when it is not to be sent any more."""
+    if d.status is DeliveryStatus.SENDING:  # its attempt outlived the lease: a dead sender
+        before = outcome(d)
+        d.expire_lease(now, retry)
+        if d.status is DeliveryStatus.PERMANENT_FAILURE:
+            uow.store.save_delivery(d)
+            uow.audit("delivery.permanent_failure", "delivery", d.id, before, outcome(d))
+            return False
+        uow.audit("delivery.resent", "delivery", d.id, before, outcome(d))
+    d.start(now, retry)
+    uow.store.save_delivery(d)
+    return True
 
 
 def attempt(item: Claimed, senders: Mapping[Gateway, Sender]) -> Outcome:

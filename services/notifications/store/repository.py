@@ -304,6 +304,20 @@ class Store:
         )
         return codecs.delivery_from_row(row) if row else None
 
+    def extend_leases(self, attempts: dict[str, int], until: datetime) -> int:
+        """Renew the leases of these attempts (delivery id → attempt number) that are
+        still ``sending`` in that attempt; returns how many were renewed."""
+        if not attempts:
+            return 0
+        return self.session.execute(
+            update(deliveries)
+            .where(
+                tuple_(deliveries.c.id, deliveries.c.attempts).in_(list(attempts.items())),
+                deliveries.c.status == str(DeliveryStatus.SENDING),
+            )
+            .values(next_attempt_at=until)
+        ).rowcount
+
     def lock_deliveries(self, ids: list[str]) -> dict[str, Delivery]:
         """Lock these deliveries (in id order, so that lockers never deadlock)."""
         if not ids:

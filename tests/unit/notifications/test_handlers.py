@@ -233,14 +233,45 @@ def test_an_outcome_after_its_lease_was_taken_over_is_dropped(store, clock, conf
     assert store.lock_delivery(item[0].id).status is S.SENDING and uow.audits == []
 
 
-@pytest.mark.xfail(strict=True, raises=Conflict,
-                   reason="known bug, kept for now: a delivery left 'sending' by a killed "
-                          "process blocks the claim of its gateway (handlers.sending)")  # fmt: skip
-def test_a_delivery_left_sending_past_its_lease_is_retried(store, clock, config):
+def test_a_delivery_left_sending_past_its_lease_is_sent_again_at_once(store, clock, config):
+    """Issue 10: a process killed while sending leaves its batch ``sending``; once the
+    lease expires the batch is claimed again, sent, and the resend is audited."""
     record_published(store, clock, config, published(count=1, sms=False))
-    sending.claim(uow_of(store, clock), Gateway.SMTP, config)  # the process dies here
+    assert sending.claim(uow_of(store, clock), Gateway.SMTP, config)  # the process dies here
     clock.advance(seconds=config.notification_lease_seconds + 1)
-    assert sending.claim(uow_of(store, clock), Gateway.SMTP, config)
+    uow = uow_of(store, clock)
+    [(again, _)] = sending.claim(uow, Gateway.SMTP, config)
+    assert (again.status, again.attempts) == (S.SENDING, 2)
+    assert "delivery.resent" in [a["action"] for a in uow.audits]
+
+
+def test_a_live_sender_renews_its_leases_so_they_do_not_expire(store, clock, config):
+    record_published(store, clock, config, published(count=2, sms=False))
+    in_flight = sending.InFlight()
+    in_flight.hold(sending.claim(uow_of(store, clock), Gateway.SMTP, config))
+    for _ in range(3):  # three leases' time, renewed all along
+        clock.advance(seconds=config.notification_lease_seconds * 0.9)
+        assert sending.renew_leases(uow_of(store, clock), in_flight, config) == 2
+    assert sending.claim(uow_of(store, clock), Gateway.SMTP, config) == []  # still held
+    in_flight.attempts.clear()  # the process died
+    clock.advance(seconds=config.notification_lease_seconds + 1)
+    assert len(sending.claim(uow_of(store, clock), Gateway.SMTP, config)) == 2
+
+
+def test_a_row_that_cannot_be_claimed_does_not_stop_the_others(store, clock, config,
+                                                              monkeypatch):
+    record_published(store, clock, config, published(count=3, sms=False))
+    first = store.all()[0]
+    original = type(first).start
+
+    def refuse_one(self, now, policy):
+        if self.id == first.id:
+            raise Conflict("refused for the test")
+        original(self, now, policy)
+
+    monkeypatch.setattr(type(first), "start", refuse_one)
+    claimed = sending.claim(uow_of(store, clock), Gateway.SMTP, config)
+    assert len(claimed) == 2 and first.id not in {d.id for d, _ in claimed}
 
 
 # --- receipts and listing ---------------------------------------------------------------
