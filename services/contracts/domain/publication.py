@@ -81,7 +81,7 @@ _JSON_MAX = Decimal(10) ** 13  # 2-decimal amounts below this survive a double e
 
 @dataclass(frozen=True)
 class AwardRecord:
-    """One award to publish (§7.5). Built from a placement by ``domain.award_record``.
+    """One award to publish (§7.5). Built from a placement by ``award_record`` below.
 
     ``award_id`` is the referral id (mini-competition) or the direct placement id;
     ``direct_reason_code`` is set exactly for direct placements."""
