@@ -35,7 +35,9 @@ os.environ.setdefault(
     "DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/dps_bench_contracts"
 )
 
-from services.contracts import domain, ocds  # noqa: E402
+from services.contracts import domain  # noqa: E402
+from services.contracts.domain import publication as ocds  # noqa: E402
+from tests.support.contracts_ocds import validate_package  # noqa: E402
 
 AUTHORITIES = tuple(ocds.PARTNER_AUTHORITIES)
 QUARTER = "2025-Q2"
@@ -181,7 +183,7 @@ def run_memory(runs: int) -> None:
         as_json = json.loads(ocds.render_package(ocds.build_package(sample, QUARTER, config)))
         errors = timed(
             "publication: validate a 100-release package (OCDS schema, both checks)",
-            lambda: ocds.validate_package(as_json, SCHEMA_DIR),
+            lambda: validate_package(as_json, SCHEMA_DIR),
             1,
         )
         print(f"{'':<66} {len(errors)} schema errors")
@@ -212,6 +214,7 @@ def seed(engine) -> None:
     from sqlalchemy import delete, func, insert, select
 
     from services.contracts import store
+    from services.contracts.store import codecs
 
     with engine.begin() as conn:
         have = conn.execute(
@@ -240,7 +243,7 @@ def seed(engine) -> None:
         )
         rows = []
         for p in placements:
-            row = store._placement_values(p)
+            row = codecs.placement_to_row(p)
             row.update(created_at=now, updated_at=now, next_review_due=None)
             rows.append(row)
         for i in range(0, len(rows), 5000):
@@ -304,7 +307,7 @@ def run_database(runs: int) -> None:
 
     def publication(fmt: str) -> bytes:
         with Session(engine) as session:
-            placements = store.award_placements(session, Q_START, Q_END)
+            placements = store.Store(session).award_placements(Q_START, Q_END)
         awards = [a for a in map(domain.award_record, placements) if a is not None]
         if fmt == "csv":
             return ocds.render_csv(awards, QUARTER, config)
@@ -312,11 +315,10 @@ def run_database(runs: int) -> None:
 
     def benchmark() -> dict:
         with Session(engine) as session:
-            placements = store.placement_summaries(
-                session, category="SEN", start=YEAR_START, end=YEAR_END
-            )
-            referrals = store.referral_records_between(session, "SEN", YEAR_START, YEAR_END)
-            reviews = store.reviews_between(session, YEAR_START, YEAR_END, category="SEN")
+            rows = store.Store(session)
+            placements = rows.placement_summaries(category="SEN", start=YEAR_START, end=YEAR_END)
+            referrals = rows.referral_records_between("SEN", YEAR_START, YEAR_END)
+            reviews = rows.reviews_between(YEAR_START, YEAR_END, category="SEN")
         return domain.benchmark(
             category="SEN",
             period_start=YEAR_START,

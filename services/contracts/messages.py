@@ -8,6 +8,9 @@
 
 Money is Decimal pounds, at most 2 decimals, given and serialised as a string
 (``"3500.00"``); floats are refused (RULES §4.4). Percentages likewise (``"3.1"``).
+
+Over 400 lines on purpose: the published language stays one module, the only one other
+services and the gateway may import (DESIGN rule 2, enforced by import-linter).
 """
 
 from __future__ import annotations

@@ -29,8 +29,8 @@ import pytest
 from sqlalchemy import text
 
 from services.common.runtime import make_engine
-from services.contracts.ocds import validate_package
-from tests.integration.contracts.events import award_payload, publish, uid
+from tests.support.contracts_events import award_payload, publish, uid
+from tests.support.contracts_ocds import validate_package
 from tests.support.fixtures import Api
 from tests.support.infra import wait_for
 

@@ -10,8 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.common.errors import InvalidInput
-from services.contracts import domain, ocds
-from tests.unit.contracts.builders import placement
+from services.contracts import domain
+from services.contracts.domain import publication as ocds
+from tests.support.contracts_builders import placement
 
 SEVEN = ["BHCC", "ECC", "ESCC", "KCC", "MED", "SCC", "WSCC"]
 

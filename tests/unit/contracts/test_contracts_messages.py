@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.contracts import messages as m
-from tests.unit.contracts.builders import award_event, direct_event
+from tests.support.contracts_builders import award_event, direct_event
 
 
 def error_locs(exc: pytest.ExceptionInfo) -> list[tuple]:

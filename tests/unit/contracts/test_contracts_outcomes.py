@@ -10,7 +10,7 @@ import pytest
 from services.common.errors import Conflict, InvalidInput
 from services.contracts import domain
 from services.contracts.messages import PerformanceReviewed
-from tests.unit.contracts.builders import placement, review, started
+from tests.support.contracts_builders import placement, review, started
 
 
 def test_s7_4_default_framework_is_every_child_matters():

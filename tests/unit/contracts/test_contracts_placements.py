@@ -10,7 +10,7 @@ import pytest
 
 from services.common.errors import Conflict, InvalidInput
 from services.contracts import domain
-from tests.unit.contracts.builders import (
+from tests.support.contracts_builders import (
     AWARDED_AT,
     CHILD_REFERENCE,
     award_event,

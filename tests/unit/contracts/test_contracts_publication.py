@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from services.common.errors import InvalidInput, NotFound
-from services.contracts import domain, ocds
-from tests.unit.contracts.builders import CHILD_REFERENCE, award_event, direct_event
+from services.contracts import domain
+from services.contracts.domain import publication as ocds
+from tests.support.contracts_builders import CHILD_REFERENCE, award_event, direct_event
+from tests.support.contracts_ocds import json_merge_patch, validate_package
 
 REPO = Path(__file__).resolve().parents[3]
 SCHEMA_DIR = Path(os.environ.get("DPS_OCDS_SCHEMA_DIR", REPO.parent / "shared" / "ocds" / "1.1"))
@@ -98,9 +100,9 @@ def test_s7_5_bad_quarter_is_invalid_input_naming_the_field(bad):
 
 def test_s7_5_package_validates_against_ocds_1_1_and_the_techniques_extension(schema_dir):
     package = ocds.build_package(awards(), QUARTER, CONFIG)
-    assert ocds.validate_package(package, schema_dir) == []
+    assert validate_package(package, schema_dir) == []
     # and so does what a reader parses back from the published bytes
-    assert ocds.validate_package(json.loads(ocds.render_package(package)), schema_dir) == []
+    assert validate_package(json.loads(ocds.render_package(package)), schema_dir) == []
 
 
 def test_s7_5_validation_reports_errors(schema_dir):
@@ -108,7 +110,7 @@ def test_s7_5_validation_reports_errors(schema_dir):
     broken = copy.deepcopy(package)
     del broken["releases"][0]["initiationType"]
     broken["releases"][1]["tender"]["techniques"]["hasDynamicPurchasingSystem"] = "yes"
-    errors = ocds.validate_package(broken, schema_dir)
+    errors = validate_package(broken, schema_dir)
     assert any("initiationType" in e for e in errors)
     # only the extension knows that this must be a boolean: the stricter check
     assert any("techniques/hasDynamicPurchasingSystem" in e for e in errors)
@@ -224,7 +226,7 @@ def test_s7_5_csv_has_the_same_awards_as_the_package():
 def test_s7_5_json_merge_patch_follows_rfc_7386():
     target = {"a": {"b": 1, "c": 2}, "d": [1], "e": 1}
     patch = {"a": {"b": None, "x": 3}, "d": [2], "f": {"g": None}}
-    assert ocds.json_merge_patch(target, patch) == {
+    assert json_merge_patch(target, patch) == {
         "a": {"c": 2, "x": 3},
         "d": [2],
         "e": 1,

@@ -10,8 +10,7 @@ import pytest
 
 from services.common.errors import InvalidInput
 from services.contracts import domain
-from tests.unit.contracts.builders import SECRET
-from tests.unit.contracts.test_contracts_benchmarks import FROM, TO, market
+from tests.support.contracts_builders import FROM, SECRET, TO, market
 
 
 @pytest.mark.parametrize(

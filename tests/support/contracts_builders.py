@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from services.contracts import domain
@@ -123,3 +123,75 @@ def review(p: domain.Placement, on: date, score: int | dict, review_id: str = "r
         scores=scores,
         recorded_at=datetime.combine(on, datetime.min.time(), UTC),
     )
+
+
+# --- a small market for benchmarks and reports (§7.6, §7.7) -------------------------------
+
+FROM, TO = date(2026, 4, 1), date(2026, 6, 30)
+
+
+def at(day: date, hours: int = 9) -> datetime:
+    return datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=hours)
+
+
+def market():
+    """KCC: 2 awards (3,000 and 4,000), MED: 1 award (5,000) and 1 direct placement (6,000)."""
+
+    def priced(pid, authority, weekly, day, **kw):
+        return placement(
+            placement_id=pid,
+            authority=authority,
+            source_ref=pid,
+            agreed_at=at(day),
+            price=domain.PriceBreakdown(core_costs={"core_staffing": Decimal(weekly)}),
+            **kw,
+        )
+
+    placements = [
+        priced("k1", "KCC", "3000.00", date(2026, 4, 10)),
+        priced("k2", "KCC", "4000.00", date(2026, 5, 10)),
+        priced("m1", "MED", "5000.00", date(2026, 6, 1)),
+        priced(
+            "m2",
+            "MED",
+            "6000.00",
+            date(2026, 6, 2),
+            source=domain.PlacementSource.DIRECT_PLACEMENT,
+            reason_code="emergency",
+        ),
+        priced("old", "KCC", "9999.00", date(2026, 3, 31)),  # before the period
+        priced("fc", "KCC", "900.00", date(2026, 4, 10), category="FOSTERCARE"),
+    ]
+    referrals = [
+        domain.ReferralRecord(
+            "r1",
+            "KCC",
+            "SEN",
+            at(date(2026, 4, 1)),
+            ("ASD", "SEMH"),
+            5,
+            4,
+            at(date(2026, 4, 11)),
+            ("no_capacity",),
+        ),
+        domain.ReferralRecord(
+            "r2",
+            "KCC",
+            "SEN",
+            at(date(2026, 5, 1)),
+            ("ASD",),
+            2,
+            1,
+            at(date(2026, 5, 4), 21),
+            ("no_capacity", "location"),
+        ),
+        domain.ReferralRecord(
+            "r3", "MED", "SEN", at(date(2026, 5, 20)), ("SEMH",), 3, 3, at(date(2026, 5, 27))
+        ),
+        domain.ReferralRecord("r4", "MED", "SEN", at(date(2026, 6, 25)), ("ASD",)),  # open
+        domain.ReferralRecord("r0", "MED", "SEN", at(date(2026, 3, 25)), ("ASD",), 9, 9),
+    ]
+    started = placements[0]
+    started.start(date(2026, 4, 13))
+    reviews = [review(started, date(2026, 5, 1), 4, "a"), review(started, date(2026, 6, 1), 3, "b")]
+    return placements, referrals, reviews
