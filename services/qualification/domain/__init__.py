@@ -70,9 +70,11 @@ here, so callers write ``from services.qualification import domain as d``.
 from __future__ import annotations
 
 from services.qualification.domain.applications import (
+    APPLICATION_MACHINE,
     APPLICATION_TRANSITIONS,
     OPEN_APPLICATION_STATES,
     Application,
+    ApplicationStatus,
     copy_application,
     open_application,
 )
@@ -131,10 +133,12 @@ from services.qualification.domain.geo import (
 )
 from services.qualification.domain.membership import (
     CURRENT_MEMBERSHIP_STATES,
+    MEMBERSHIP_MACHINE,
     MEMBERSHIP_TRANSITIONS,
     CompetencyMove,
     CostEntry,
     Membership,
+    MembershipState,
     Milestone,
 )
 from services.qualification.domain.vocabulary import (
@@ -208,12 +212,16 @@ __all__ = [
     "CriterionResult",
     "Decision",
     "DecisionOutcome",
+    "APPLICATION_MACHINE",
     "APPLICATION_TRANSITIONS",
+    "ApplicationStatus",
     "OPEN_APPLICATION_STATES",
     "Application",
     "open_application",
     "copy_application",
+    "MEMBERSHIP_MACHINE",
     "MEMBERSHIP_TRANSITIONS",
+    "MembershipState",
     "CURRENT_MEMBERSHIP_STATES",
     "Milestone",
     "CostEntry",

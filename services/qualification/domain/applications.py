@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from services.common.errors import Conflict, InvalidInput
+from services.common.states import StateMachine
 from services.qualification import messages as m
 from services.qualification.domain.calendar import add_working_days, london_date
 from services.qualification.domain.categories import CategoryConfig, total_weekly_core_cost
@@ -33,13 +35,25 @@ if TYPE_CHECKING:  # annotations only: the establishment imports this module
     from services.qualification.domain.establishment import Establishment
 
 
-APPLICATION_TRANSITIONS: Mapping[str, frozenset[str]] = {
-    "draft": frozenset({"submitted"}),
-    "submitted": frozenset({"admitted", "rejected"}),
-    "admitted": frozenset(),
-    "rejected": frozenset(),
-}
-OPEN_APPLICATION_STATES = frozenset({"draft", "submitted"})
+class ApplicationStatus(StrEnum):
+    """§4.3: ``draft → submitted → admitted | rejected`` (stored as the plain string)."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    ADMITTED = "admitted"
+    REJECTED = "rejected"
+
+
+_A = ApplicationStatus
+APPLICATION_MACHINE: StateMachine[ApplicationStatus] = StateMachine("application", {
+    _A.DRAFT: {_A.SUBMITTED},
+    _A.SUBMITTED: {_A.ADMITTED, _A.REJECTED},
+    _A.ADMITTED: (),
+    _A.REJECTED: (),
+})
+APPLICATION_TRANSITIONS: Mapping[str, frozenset[str]] = APPLICATION_MACHINE.transitions
+"""The legal moves, by state (the members compare equal to their strings)."""
+OPEN_APPLICATION_STATES = frozenset({_A.DRAFT, _A.SUBMITTED})
 
 
 @dataclass(eq=False)
@@ -63,8 +77,10 @@ class Application:
     events: list = field(default_factory=list, repr=False)
 
     def _require(self, target: str) -> None:
-        if target not in APPLICATION_TRANSITIONS[self.status]:
-            raise Conflict(f"the application is {self.status}; it cannot become {target}")
+        APPLICATION_MACHINE.check(
+            _A(self.status), _A(target),
+            f"the application is {self.status}; it cannot become {target}",
+        )
 
     def _config_for(self, config: CategoryConfig, version: int | None = None) -> None:
         if config.code != self.category or version not in (None, config.version):

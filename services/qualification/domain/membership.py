@@ -6,9 +6,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from services.common.errors import Conflict, NotFound
+from services.common.errors import NotFound
+from services.common.states import StateMachine
 from services.qualification import messages as m
 from services.qualification.domain.categories import CategoryConfig, total_weekly_core_cost
 from services.qualification.domain.content import (
@@ -25,12 +27,23 @@ if TYPE_CHECKING:  # annotations only: the establishment imports this module
     from services.qualification.domain.establishment import Establishment
 
 
-MEMBERSHIP_TRANSITIONS: Mapping[str, frozenset[str]] = {
-    "admitted": frozenset({"suspended", "removed"}),
-    "suspended": frozenset({"admitted", "removed"}),
-    "removed": frozenset(),
-}
-CURRENT_MEMBERSHIP_STATES = frozenset({"admitted", "suspended"})
+class MembershipState(StrEnum):
+    """§4.5: ``admitted ⇄ suspended → removed`` (stored as the plain string)."""
+
+    ADMITTED = "admitted"
+    SUSPENDED = "suspended"
+    REMOVED = "removed"
+
+
+_S = MembershipState
+MEMBERSHIP_MACHINE: StateMachine[MembershipState] = StateMachine("membership", {
+    _S.ADMITTED: {_S.SUSPENDED, _S.REMOVED},
+    _S.SUSPENDED: {_S.ADMITTED, _S.REMOVED},
+    _S.REMOVED: (),
+})
+MEMBERSHIP_TRANSITIONS: Mapping[str, frozenset[str]] = MEMBERSHIP_MACHINE.transitions
+"""The legal moves, by state (the members compare equal to their strings)."""
+CURRENT_MEMBERSHIP_STATES = frozenset({_S.ADMITTED, _S.SUSPENDED})
 
 
 @dataclass(frozen=True)
@@ -98,11 +111,11 @@ class Membership:
         return self.state in CURRENT_MEMBERSHIP_STATES
 
     def _move(self, target: str) -> None:
-        if target not in MEMBERSHIP_TRANSITIONS[self.state]:
-            raise Conflict(
-                f"the {self.category} membership is {self.state}; it cannot become {target}"
-            )
-        self.state = target
+        MEMBERSHIP_MACHINE.check(
+            _S(self.state), _S(target),
+            f"the {self.category} membership is {self.state}; it cannot become {target}",
+        )
+        self.state = str(target)
 
     def _episode(self) -> tuple[dict[str, Milestone], dict[str, Milestone]]:
         """Open failures and pending resubmissions since the last (re)admission."""
