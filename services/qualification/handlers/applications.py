@@ -16,7 +16,7 @@ from services.qualification.handlers.common import (
     flush,
     summaries,
 )
-from services.qualification.store.codecs import content_json
+from services.qualification.store.codecs import content_to_row
 
 
 def _view(app: d.Application, now) -> dict:
@@ -68,7 +68,7 @@ def update_application(command: m.ApplicationUpdate, uow, principal: dict | None
         uow, application_id, principal, "application.revised",
         lambda app, store, now: app.revise(content, store.current_configs(now)[app.category],
                                            now),
-        summary=lambda app: content_json(app.content),
+        summary=lambda app: content_to_row(app.content),
     )
 
 

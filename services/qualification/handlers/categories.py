@@ -8,7 +8,7 @@ from services.common.errors import NotFound
 from services.qualification import access
 from services.qualification import domain as d
 from services.qualification import messages as m
-from services.qualification.store.codecs import config_json
+from services.qualification.store.codecs import config_to_row
 
 
 def get_dps(command: None, uow, principal: dict | None = None) -> dict:
@@ -70,6 +70,6 @@ def update_category(command: m.CategoryPatch, uow, principal: dict | None, *, co
         before = configs[code]
         after = d.apply_settings_change(before, patch, authorities)
         uow.store.add_config(after, now, principal)
-        uow.audit("category.changed", "category", code, config_json(before), config_json(after))
+        uow.audit("category.changed", "category", code, config_to_row(before), config_to_row(after))
         uow.commit()
     return after.to_view().model_dump(mode="json")

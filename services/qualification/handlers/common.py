@@ -6,7 +6,7 @@ from datetime import date
 
 from services.qualification import access
 from services.qualification import domain as d
-from services.qualification.store.codecs import decision_json
+from services.qualification.store.codecs import decision_to_row
 
 
 def membership_summary(ms: d.Membership, today: date) -> dict:
@@ -38,7 +38,7 @@ def application_summary(app: d.Application) -> dict:
         "config_version": app.config_version,
         "due_on": app.due_on.isoformat() if app.due_on else None,
         "extension_reason": app.extension_reason,
-        "decision": None if app.decision is None else decision_json(app.decision),
+        "decision": None if app.decision is None else decision_to_row(app.decision),
     }
 
 

@@ -6,7 +6,7 @@ columns to and from domain values), the repositories ``establishments`` and
 ``uplifts`` (§7.2), and ``repository.Store``, what handlers see as ``uow.store``.
 """
 
-from services.qualification.store.codecs import config_json, content_json, decision_json
+from services.qualification.store.codecs import config_to_row, content_to_row, decision_to_row
 from services.qualification.store.eligibility import eligible_establishments, standings
 from services.qualification.store.repository import Store
 from services.qualification.store.tables import TABLES, metadata
@@ -14,9 +14,9 @@ from services.qualification.store.tables import TABLES, metadata
 __all__ = [
     "TABLES",
     "Store",
-    "config_json",
-    "content_json",
-    "decision_json",
+    "config_to_row",
+    "content_to_row",
+    "decision_to_row",
     "eligible_establishments",
     "metadata",
     "standings",

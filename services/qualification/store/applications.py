@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from services.qualification import domain as d
-from services.qualification.store.codecs import _application, _application_values
+from services.qualification.store.codecs import application_from_row, application_to_row
 from services.qualification.store.tables import applications
 
 # --- applications: the repository -------------------------------------------------------------
@@ -31,7 +31,7 @@ class Applications:
         if lock:
             q = q.with_for_update()
         row = self.session.execute(q).first()
-        return None if row is None else _application(row)
+        return None if row is None else application_from_row(row)
 
     def for_establishments(self, ids: Iterable[str]) -> dict[str, list[d.Application]]:
         ids = list(ids)
@@ -40,7 +40,7 @@ class Applications:
             for row in self.session.execute(
                 select(applications).where(applications.c.establishment_id.in_(ids))
             ):
-                out[row.establishment_id].append(_application(row))
+                out[row.establishment_id].append(application_from_row(row))
         return out
 
     def add(self, app: d.Application, at: datetime) -> None:
@@ -51,7 +51,7 @@ class Applications:
                 provider_id=app.provider_id,
                 category=app.category,
                 created_at=app.created_at,
-                **_application_values(app, at),
+                **application_to_row(app, at),
             )
         )
 
@@ -59,7 +59,7 @@ class Applications:
         self.session.execute(
             update(applications)
             .where(applications.c.id == app.id)
-            .values(**_application_values(app, at))
+            .values(**application_to_row(app, at))
         )
 
     def list(
@@ -90,6 +90,6 @@ class Applications:
         if after:
             at, last_id = datetime.fromisoformat(after[0]), after[1]
             q = q.where(or_(a.c.created_at > at, and_(a.c.created_at == at, a.c.id > last_id)))
-        return [_application(r) for r in self.session.execute(q)]
+        return [application_from_row(r) for r in self.session.execute(q)]
 
 

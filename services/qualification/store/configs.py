@@ -16,7 +16,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from services.qualification import domain as d
-from services.qualification.store.codecs import config_from, config_json
+from services.qualification.store.codecs import (
+    config_from_row,
+    config_to_row,
+    dps_from_row,
+    dps_to_row,
+)
 from services.qualification.store.tables import category_configs, dps_settings
 
 # --- settings and configuration --------------------------------------------------------------
@@ -31,7 +36,7 @@ def dps(session: Session) -> d.DpsSettings:
     ).first()
     if row is None:
         return DEFAULT_DPS
-    return d.DpsSettings(row.valid_from, row.valid_to, row.entry_open)
+    return dps_from_row(row)
 
 
 def lock_dps(session: Session) -> None:
@@ -55,9 +60,7 @@ def _insert_dps(
     session.execute(
         insert(dps_settings).values(
             version=version,
-            valid_from=settings.valid_from,
-            valid_to=settings.valid_to,
-            entry_open=settings.entry_open,
+            **dps_to_row(settings),
             changed_at=at,
             changed_by=by,
         )
@@ -76,7 +79,7 @@ def ensure_categories(session: Session, at: datetime) -> None:
                     {
                         "code": c.code,
                         "version": c.version,
-                        "config": config_json(c),
+                        "config": config_to_row(c),
                         "created_at": at,
                         "created_by": None,
                     }
@@ -101,7 +104,7 @@ def current_configs(session: Session, at: datetime) -> dict[str, d.CategoryConfi
     if len(rows) < len(d.CATEGORIES):
         ensure_categories(session, at)
         return current_configs(session, at)
-    configs = {c.code: c for c in map(config_from, rows)}
+    configs = {c.code: c for c in map(config_from_row, rows)}
     return {code: configs[code] for code in d.CATEGORIES if code in configs}
 
 
@@ -111,7 +114,7 @@ def config_version(session: Session, code: str, version: int) -> d.CategoryConfi
             category_configs.c.code == code, category_configs.c.version == version
         )
     ).scalar_one_or_none()
-    return None if row is None else config_from(row)
+    return None if row is None else config_from_row(row)
 
 
 def add_config(session: Session, config: d.CategoryConfig, at: datetime, by: dict | None) -> None:
@@ -120,7 +123,7 @@ def add_config(session: Session, config: d.CategoryConfig, at: datetime, by: dic
         insert(category_configs).values(
             code=config.code,
             version=config.version,
-            config=config_json(config),
+            config=config_to_row(config),
             created_at=at,
             created_by=by,
         )

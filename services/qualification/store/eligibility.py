@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from services.qualification import domain as d
 from services.qualification import messages as m
-from services.qualification.store.codecs import _tier_from
+from services.qualification.store.codecs import tier_from_row
 from services.qualification.store.tables import memberships
 
 # --- eligibility (§5) ----------------------------------------------------------------------
@@ -92,7 +92,7 @@ def eligible_establishments(
                 d.CostEntry(head, Decimal(amount), today, "in force") for head, amount in prices
             ],
             reverification_due_on=r.reverification_due_on,
-            cohort_discounts=tuple(_tier_from(t) for t in r.cohort_discounts),
+            cohort_discounts=tuple(tier_from_row(t) for t in r.cohort_discounts),
         )
         est = d.Establishment(
             id=r.establishment_id,

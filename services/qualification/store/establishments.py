@@ -5,7 +5,6 @@ history appended.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
@@ -23,11 +22,23 @@ from sqlalchemy.orm import Session
 
 from services.qualification import domain as d
 from services.qualification.store.codecs import (
-    _membership,
-    _service_json,
-    _tier_json,
-    answer_from,
-    answer_json,
+    answer_from_row,
+    answer_to_row,
+    contact_from_row,
+    contact_to_row,
+    cost_from_row,
+    cost_to_row,
+    establishment_from_row,
+    establishment_to_row,
+    inspection_from_row,
+    inspection_to_row,
+    membership_from_row,
+    membership_insert_row,
+    membership_to_row,
+    milestone_from_row,
+    milestone_to_row,
+    move_from_row,
+    move_to_row,
 )
 from services.qualification.store.tables import (
     CURRENT_STATES,
@@ -88,13 +99,11 @@ class Establishments:
             return {}
         contacts: dict[str, list] = {i: [] for i in ids}
         for c in _in_order(s, establishment_contacts, "establishment_id", ids):
-            contacts[c.establishment_id].append(d.Contact(c.name, c.email, c.phone, c.sms_opt_in))
+            contacts[c.establishment_id].append(contact_from_row(c))
         judgements: dict[str, list] = {i: [] for i in ids}
         if not light:
             for j in _in_order(s, inspections, "establishment_id", ids):
-                judgements[j.establishment_id].append(
-                    d.InspectionJudgement(j.body, j.grade, j.date)
-                )
+                judgements[j.establishment_id].append(inspection_from_row(j))
         ms_rows = s.execute(
             select(memberships)
             .where(memberships.c.establishment_id.in_(ids))
@@ -104,23 +113,10 @@ class Establishments:
         children = _membership_children(s, ms_ids, light=light)
         by_est: dict[str, list[d.Membership]] = {i: [] for i in ids}
         for r in ms_rows:
-            by_est[r.establishment_id].append(_membership(r, children))
+            by_est[r.establishment_id].append(membership_from_row(r, children))
         result = {}
         for r in rows:
-            est = d.Establishment(
-                id=r.id,
-                provider_id=r.provider_id,
-                name=r.name,
-                address=r.address,
-                postcode=r.postcode,
-                location=d.GeoPoint(r.lat, r.lon),
-                categories=tuple(r.categories),
-                contacts=tuple(contacts[r.id]),
-                urn=r.urn,
-                capacity=r.capacity,
-                inspections=judgements[r.id],
-                memberships=by_est[r.id],
-            )
+            est = establishment_from_row(r, contacts[r.id], judgements[r.id], by_est[r.id])
             if not light:
                 self._loaded[r.id] = _Loaded(est)
             result[r.id] = est
@@ -128,22 +124,7 @@ class Establishments:
 
     # -- writing ------------------------------------------------------------------------
     def add(self, est: d.Establishment, at: datetime) -> None:
-        self.session.execute(
-            insert(establishments).values(
-                id=est.id,
-                provider_id=est.provider_id,
-                name=est.name,
-                urn=est.urn,
-                address=est.address,
-                postcode=est.postcode,
-                lat=est.location.lat,
-                lon=est.location.lon,
-                categories=list(est.categories),
-                capacity=est.capacity,
-                created_at=at,
-                updated_at=at,
-            )
-        )
+        self.session.execute(insert(establishments).values(**establishment_to_row(est, at)))
         self._write_contacts(est)
         self._loaded[est.id] = _Loaded(est)
         self._loaded[est.id].inspections = 0
@@ -174,7 +155,7 @@ class Establishments:
             {"establishment_id": est.id},
             loaded.inspections,
             est.inspections,
-            lambda j: {"body": j.body, "grade": j.grade, "date": j.date, "recorded_at": at},
+            lambda j: inspection_to_row(j, at),
         )
         for ms in est.memberships:
             self._save_membership(est, ms, loaded.memberships.get(ms.id), at)
@@ -187,7 +168,7 @@ class Establishments:
             {"establishment_id": est.id},
             0,
             est.contacts,
-            asdict,
+            contact_to_row,
         )
 
     def _save_membership(
@@ -198,35 +179,15 @@ class Establishments:
         at: datetime,
     ) -> None:
         s = self.session
-        values = {
-            "state": ms.state,
-            "competency": ms.competency,
-            "scores": dict(ms.scores),
-            "reverification_due_on": ms.reverification_due_on,
-            "reverification_flagged": ms.reverification_flagged,
-            "cohort_discounts": [_tier_json(t) for t in ms.cohort_discounts],
-            "additional_services": [_service_json(x) for x in ms.additional_services],
-            "reminded": {c: day.isoformat() for c, day in ms.reminded.items()},
-            "next_check": ms.next_check(),
-            "updated_at": at,
-        }
         if counts is None:
-            s.execute(
-                insert(memberships).values(
-                    id=ms.id,
-                    establishment_id=est.id,
-                    category=ms.category,
-                    application_id=ms.application_id,
-                    admitted_on=ms.admitted_on,
-                    lat=est.location.lat,
-                    lon=est.location.lon,
-                    created_at=at,
-                    **values,
-                )
-            )
+            s.execute(insert(memberships).values(**membership_insert_row(est, ms, at)))
             counts = (0, 0, 0)
         else:
-            s.execute(update(memberships).where(memberships.c.id == ms.id).values(**values))
+            s.execute(
+                update(memberships)
+                .where(memberships.c.id == ms.id)
+                .values(**membership_to_row(ms, at))
+            )
         # evidence in force: small, rewritten whole
         s.execute(delete(membership_evidence).where(membership_evidence.c.membership_id == ms.id))
         if ms.evidence:
@@ -236,7 +197,7 @@ class Establishments:
                     {
                         "membership_id": ms.id,
                         "criterion": c,
-                        "answer": answer_json(a),
+                        "answer": answer_to_row(a),
                         "expires_on": a.expires_on,
                     }
                     for c, a in ms.evidence.items()
@@ -250,17 +211,10 @@ class Establishments:
             owner,
             n_steps,
             ms.milestones,
-            lambda st: {
-                "kind": st.kind,
-                "at": st.at,
-                "by": st.by,
-                "criterion": st.criterion,
-                "reason": st.reason,
-                "answer": None if st.answer is None else answer_json(st.answer),
-            },
+            milestone_to_row,
         )
-        _append(s, membership_costs, owner, n_costs, ms.costs, asdict)
-        _append(s, competency_moves, owner, n_moves, ms.competency_moves, asdict)
+        _append(s, membership_costs, owner, n_costs, ms.costs, cost_to_row)
+        _append(s, competency_moves, owner, n_moves, ms.competency_moves, move_to_row)
 
     # -- queries ------------------------------------------------------------------------
     def list_ids(
@@ -372,38 +326,17 @@ def _membership_children(s: Session, ids: list[str], *, light: bool) -> dict[str
     if not ids:
         return out
     for c in _in_order(s, membership_costs, "membership_id", ids):
-        out[c.membership_id]["costs"].append(
-            d.CostEntry(c.head, c.amount, c.effective_from, c.reason, c.uplift_id)
-        )
+        out[c.membership_id]["costs"].append(cost_from_row(c))
     if light:
         return out
     for ev in s.execute(
         select(membership_evidence).where(membership_evidence.c.membership_id.in_(ids))
     ):
-        out[ev.membership_id]["evidence"][ev.criterion] = answer_from(ev.answer)
+        out[ev.membership_id]["evidence"][ev.criterion] = answer_from_row(ev.answer)
     for st in _in_order(s, membership_milestones, "membership_id", ids):
-        out[st.membership_id]["milestones"].append(
-            d.Milestone(
-                st.kind,
-                st.at,
-                st.by,
-                st.criterion,
-                st.reason,
-                None if st.answer is None else answer_from(st.answer),
-            )
-        )
+        out[st.membership_id]["milestones"].append(milestone_from_row(st))
     for mv in _in_order(s, competency_moves, "membership_id", ids):
-        out[mv.membership_id]["moves"].append(
-            d.CompetencyMove(
-                mv.period_start,
-                mv.period_end,
-                mv.performance_index,
-                mv.reviews_count,
-                mv.old,
-                mv.new,
-                mv.at,
-            )
-        )
+        out[mv.membership_id]["moves"].append(move_from_row(mv))
     return out
 
 
