@@ -301,3 +301,63 @@ def test_the_evidence_timer_suspends_on_expiry_one_establishment_per_unit_of_wor
     assert store.establishments.rows[est["id"]].membership("SEN").state == "suspended"
     assert "membership_suspended" in uow.made[-2].event_types()
     assert evidence.check_evidence(later, batch=10).get("suspended", 0) == 0
+
+
+# ---- more establishment and application use cases ----------------------------------------
+
+
+def test_details_change_is_audited_and_another_provider_gets_404(store, uow):
+    est = register(uow)
+    u = uow()
+    patch = m.EstablishmentUpdate.model_validate({"capacity": 55})
+    view = establishments.update_establishment(patch, u, P1, establishment_id=est["id"])
+    assert view["capacity"] == 55 and store.establishments.rows[est["id"]].capacity == 55
+    assert u.audits[0]["action"] == "establishment.changed"
+    assert (u.audits[0]["before"]["capacity"], u.audits[0]["after"]["capacity"]) == (40, 55)
+    with pytest.raises(NotFound):
+        establishments.update_establishment(patch, uow(), P2, establishment_id=est["id"])
+    with pytest.raises(Forbidden):
+        establishments.update_establishment(patch, uow(), CM, establishment_id=est["id"])
+
+
+def test_an_inadequate_inspection_suspends_at_once(store, uow):
+    est, _ = admit(uow)
+    u = uow()
+    body = m.InspectionCreate.model_validate(
+        {"body": "OFSTED", "grade": "INADEQUATE", "date": today(u).isoformat()})
+    view = establishments.record_inspection(body, u, LEAD, establishment_id=est["id"])
+    assert view["memberships"][0]["status"] == "suspended"
+    assert [a["action"] for a in u.audits] == ["establishment.inspection_recorded",
+                                               "membership.suspended"]
+    assert "membership_suspended" in u.event_types()
+    with pytest.raises(Forbidden):
+        establishments.record_inspection(body, uow(), P1, establishment_id=est["id"])
+
+
+def test_a_copy_makes_drafts_for_the_providers_own_establishments_only(store, uow):
+    first = register(uow, name="First")
+    second = register(uow, name="Second")
+    other = register(uow, P2, name="Other")
+    u = uow()
+    body = m.ApplicationCreate.model_validate(
+        samples.application_body(sen(uow), first["id"], today(u)))
+    source = applications.create_application(body, u, P1)
+    u = uow()
+    copied = applications.copy_application(
+        m.ApplicationCopy(establishment_ids=[second["id"]]), u, P1,
+        application_id=source["id"])
+    assert [a["establishment_id"] for a in copied["items"]] == [second["id"]]
+    assert u.audits[0]["after"]["copied_from"] == source["id"]
+    with pytest.raises(InvalidInput):
+        applications.copy_application(m.ApplicationCopy(establishment_ids=[other["id"]]),
+                                      uow(), P1, application_id=source["id"])
+    assert len(store.applications.rows) == 2
+
+
+def test_the_export_is_for_the_lead_and_the_contract_manager(store, uow):
+    est, _ = admit(uow)
+    out = establishments.export_establishments(m.ExportQuery.model_validate({}), uow(), CM)
+    assert [e["id"] for e in out["items"]] == [est["id"]]
+    assert [ms["status"] for ms in out["items"][0]["memberships"]] == ["admitted"]
+    with pytest.raises(Forbidden):
+        establishments.export_establishments(m.ExportQuery.model_validate({}), uow(), KCC)
