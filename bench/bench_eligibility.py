@@ -6,10 +6,11 @@ database (``BENCH_DATABASE_URL``, default ``dps_bench_eligibility`` on the serve
 ``DATABASE_URL``), migrates the qualification schema into it, and bulk-loads establishments
 (``COPY``) spread over England and Wales, each with one membership
 (90 % admitted, 10 % suspended) in one of the five categories, its qualified core costs and
-a contact. It then times ``store.eligible_establishments`` — the function the service's
-``eligible_establishments`` RPC calls — for random points in the South East: bounding box
-in SQL on the partial index, exact great-circle check and the authority's cap in the
-domain. Prints p50 and p95 in milliseconds and the mean number of establishments found.
+a contact. It then times ``Store.eligible_establishments`` — what the service's
+``eligible_establishments`` handler calls on ``uow.store`` — for random points in the
+South East: bounding box in SQL on the partial index, exact great-circle check and the
+authority's cap in the domain. Prints p50 and p95 in milliseconds and the mean number of
+establishments found.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 from services.common.migrations import upgrade
 from services.common.runtime import make_engine
 from services.qualification import domain as d
-from services.qualification import store
+from services.qualification.store import Store
 
 SIZES = (10_000, 100_000)
 NOW = datetime.now(UTC)
@@ -178,13 +179,12 @@ def measure(engine, queries: int, radius: float, rng: random.Random) -> tuple[li
     timings, found = [], []
     with Session(engine) as session:
         session.execute(text("SELECT 1"))
+        repo = Store(session)
         for _ in range(queries):
             category = rng.choice(d.CATEGORIES)
             point = d.GeoPoint(rng.uniform(50.8, 51.8), rng.uniform(-0.9, 1.3))
             started = time.perf_counter()
-            result = store.eligible_establishments(
-                session, CONFIGS[category], point, radius, "KCC", TODAY
-            )
+            result = repo.eligible_establishments(CONFIGS[category], point, radius, "KCC", TODAY)
             timings.append((time.perf_counter() - started) * 1000)
             found.append(len(result))
             session.rollback()
@@ -202,7 +202,7 @@ def main() -> None:
     rng = random.Random(7)
     loaded = 0
     print(
-        f"eligibility radius query (store.eligible_establishments): {args.queries} random "
+        f"eligibility radius query (Store.eligible_establishments): {args.queries} random "
         "points in the South East, one category each"
     )
     try:

@@ -16,7 +16,7 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.config import nameko_config
-from tests.integration.qualification import samples
+from tests.support import qualification_samples as samples
 from tests.support.fixtures import Api
 
 V1 = "/api/v1"

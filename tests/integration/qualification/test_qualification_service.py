@@ -33,7 +33,7 @@ from services.contracts.messages import UpliftSet as ContractsUpliftSet
 from services.qualification import store
 from services.qualification.domain import GeoPoint, haversine_miles, london_date
 from services.qualification.service import QualificationService
-from tests.integration.qualification import samples
+from tests.support import qualification_samples as samples
 from tests.support.containers import engine_fixture, principal_context, service_fixture
 from tests.support.infra import wait_for
 
@@ -44,11 +44,11 @@ CLOCK = FixedClock(START)
 class ClockedQualification(QualificationService):
     """The real service with the test's clock and a fast evidence timer."""
 
-    db = Database(store.metadata, clock=CLOCK)
+    db = Database(store.metadata, clock=CLOCK, store=store.Store)
 
     @timer(interval=0.3)
     def evidence_timer(self) -> None:
-        self._check_evidence()
+        self.check_evidence()
 
 
 LEAD = {"id": "k-lead", "role": "lead", "authority": "WSCC", "provider_id": None}

@@ -22,8 +22,7 @@ from services.qualification.domain import (
     copy_application,
     open_application,
 )
-
-from .builders import (
+from tests.support.qualification_builders import (
     NOW,
     TODAY,
     answer,

@@ -12,8 +12,7 @@ from services.qualification.domain import (
     apply_settings_change,
 )
 from services.qualification.messages import CategoryPatch
-
-from .builders import configs
+from tests.support.qualification_builders import configs
 
 
 def locs(err) -> list[list]:

@@ -13,8 +13,7 @@ from services.qualification.domain import (
     competency_score,
     moved_competency,
 )
-
-from .builders import NOW, admitted, configs
+from tests.support.qualification_builders import NOW, admitted, configs
 
 CFG = configs()
 SEN = CFG["SEN"]

@@ -17,8 +17,15 @@ from services.qualification.domain import (
     eligible,
     haversine_miles,
 )
-
-from .builders import BRIGHTON, LONDON, NOW, TODAY, admitted, configs, establishment
+from tests.support.qualification_builders import (
+    BRIGHTON,
+    LONDON,
+    NOW,
+    TODAY,
+    admitted,
+    configs,
+    establishment,
+)
 
 CFG = configs()
 SEN = CFG["SEN"]

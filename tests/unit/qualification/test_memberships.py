@@ -13,8 +13,15 @@ from services.qualification.domain import (
     MEMBERSHIP_TRANSITIONS,
     InspectionJudgement,
 )
-
-from .builders import INSURANCE_EXPIRY, NOW, TODAY, admitted, answer, configs, establishment
+from tests.support.qualification_builders import (
+    INSURANCE_EXPIRY,
+    NOW,
+    TODAY,
+    admitted,
+    answer,
+    configs,
+    establishment,
+)
 
 CFG = configs()
 SEN = CFG["SEN"]

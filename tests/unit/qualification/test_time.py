@@ -15,8 +15,7 @@ from services.qualification.domain import (
     is_working_day,
     london_date,
 )
-
-from .builders import configs, decision, submitted
+from tests.support.qualification_builders import configs, decision, submitted
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,7 @@ import pytest
 from services.common.errors import InvalidInput
 from services.qualification import messages as m
 from services.qualification.domain import Establishment
-
-from .builders import INSURANCE_EXPIRY, TODAY, admitted, answer, configs
+from tests.support.qualification_builders import INSURANCE_EXPIRY, TODAY, admitted, answer, configs
 
 CFG = configs()
 SEN = CFG["SEN"]

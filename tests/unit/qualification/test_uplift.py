@@ -7,8 +7,14 @@ import pytest
 
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.qualification import messages as m
-
-from .builders import NOW, TODAY, admitted, complete_content, configs, establishment
+from tests.support.qualification_builders import (
+    NOW,
+    TODAY,
+    admitted,
+    complete_content,
+    configs,
+    establishment,
+)
 
 CFG = configs()
 SEN = CFG["SEN"]

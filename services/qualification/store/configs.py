@@ -1,0 +1,142 @@
+"""The DPS settings (RULES §3) and the versioned category configuration (§2).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from services.qualification import domain as d
+from services.qualification.store.codecs import (
+    config_from_row,
+    config_to_row,
+    dps_from_row,
+    dps_to_row,
+)
+from services.qualification.store.tables import category_configs, dps_settings
+
+# --- settings and configuration --------------------------------------------------------------
+
+DEFAULT_DPS = d.DpsSettings(date(2025, 4, 1), date(2035, 3, 31), entry_open=True)
+"""Version 1 of the DPS settings, used until the lead changes them (RULES §3)."""
+
+
+def dps(session: Session) -> d.DpsSettings:
+    row = session.execute(
+        select(dps_settings).order_by(dps_settings.c.version.desc()).limit(1)
+    ).first()
+    if row is None:
+        return DEFAULT_DPS
+    return dps_from_row(row)
+
+
+def lock_dps(session: Session) -> None:
+    """Serialise changes of the settings: take this before reading what to change."""
+    session.execute(text("LOCK TABLE qualification.dps_settings IN EXCLUSIVE MODE"))
+
+
+def save_dps(session: Session, settings: d.DpsSettings, at: datetime, by: dict | None) -> int:
+    """A new version of the settings (call ``lock_dps`` first)."""
+    current = session.execute(select(func.max(dps_settings.c.version))).scalar_one()
+    if current is None:  # version 1 is the default in force until now
+        _insert_dps(session, 1, DEFAULT_DPS, at, None)
+        current = 1
+    _insert_dps(session, current + 1, settings, at, by)
+    return current + 1
+
+
+def _insert_dps(
+    session: Session, version: int, settings: d.DpsSettings, at: datetime, by: dict | None
+) -> None:
+    session.execute(
+        insert(dps_settings).values(
+            version=version,
+            **dps_to_row(settings),
+            changed_at=at,
+            changed_by=by,
+        )
+    )
+
+
+def ensure_categories(session: Session, at: datetime) -> None:
+    """Seed version 1 of each category from the domain's defaults on first use (§2)."""
+    present = set(session.execute(select(category_configs.c.code).distinct()).scalars())
+    missing = [c for code, c in d.default_category_configs().items() if code not in present]
+    if missing:
+        session.execute(
+            pg_insert(category_configs)
+            .values(
+                [
+                    {
+                        "code": c.code,
+                        "version": c.version,
+                        "config": config_to_row(c),
+                        "created_at": at,
+                        "created_by": None,
+                    }
+                    for c in missing
+                ]
+            )
+            .on_conflict_do_nothing()
+        )
+
+
+def current_configs(session: Session, at: datetime) -> dict[str, d.CategoryConfig]:
+    """The configuration in force of every category, by code (seeded if needed)."""
+    rows = (
+        session.execute(
+            select(category_configs.c.config)
+            .ext(distinct_on(category_configs.c.code))
+            .order_by(category_configs.c.code, category_configs.c.version.desc())
+        )
+        .scalars()
+        .all()
+    )
+    if len(rows) < len(d.CATEGORIES):
+        ensure_categories(session, at)
+        return current_configs(session, at)
+    configs = {c.code: c for c in map(config_from_row, rows)}
+    return {code: configs[code] for code in d.CATEGORIES if code in configs}
+
+
+def config_version(session: Session, code: str, version: int) -> d.CategoryConfig | None:
+    row = session.execute(
+        select(category_configs.c.config).where(
+            category_configs.c.code == code, category_configs.c.version == version
+        )
+    ).scalar_one_or_none()
+    return None if row is None else config_from_row(row)
+
+
+def add_config(session: Session, config: d.CategoryConfig, at: datetime, by: dict | None) -> None:
+    """A new version; the primary key refuses a concurrent change to the same version."""
+    session.execute(
+        insert(category_configs).values(
+            code=config.code,
+            version=config.version,
+            config=config_to_row(config),
+            created_at=at,
+            created_by=by,
+        )
+    )
+
+
+def lock_category(session: Session, code: str) -> None:
+    """Serialise configuration changes of one category (transaction-scoped)."""
+    _advisory_lock(session, f"qualification:category:{code}")
+
+
+def _advisory_lock(session: Session, key: str) -> None:
+    """A transaction-scoped lock on ``key`` (released at commit or rollback)."""
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+
+

@@ -1,0 +1,89 @@
+"""The qualification store: one object per unit of work, bound to its session.
+
+``Database(metadata, store=Store)`` builds one on every unit of work as ``uow.store``;
+handlers reach persistence only through it (a fake with the same surface unit-tests them,
+``tests/support/qualification_fakes.py``). The aggregates have their repositories
+(``establishments``, ``applications``); the rest are the queries below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from services.qualification import domain as d
+from services.qualification import messages as m
+from services.qualification.store import configs, eligibility, uplifts
+from services.qualification.store.applications import Applications
+from services.qualification.store.establishments import Establishments
+from services.qualification.store.tables import providers
+
+
+class Store:
+    def __init__(self, session: Session):
+        self.session = session
+        self.establishments = Establishments(session)
+        self.applications = Applications(session)
+
+    # -- providers (§3: open registration) ----------------------------------------------
+    def add_provider(self, row: dict) -> None:
+        self.session.execute(insert(providers).values(**row))
+
+    def get_provider(self, provider_id: str) -> dict | None:
+        row = self.session.execute(select(providers).where(providers.c.id == provider_id)).first()
+        return None if row is None else dict(row._mapping)
+
+    def provider_names(self, ids: Iterable[str]) -> dict[str, str]:
+        return dict(
+            self.session.execute(
+                select(providers.c.id, providers.c.name).where(providers.c.id.in_(set(ids)))
+            ).all()
+        )
+
+    # -- the DPS (§3) and categories (§2) -----------------------------------------------
+    def dps(self) -> d.DpsSettings:
+        return configs.dps(self.session)
+
+    def lock_dps(self) -> None:
+        configs.lock_dps(self.session)
+
+    def save_dps(self, settings: d.DpsSettings, at: datetime, by: dict | None) -> int:
+        return configs.save_dps(self.session, settings, at, by)
+
+    def current_configs(self, at: datetime) -> dict[str, d.CategoryConfig]:
+        return configs.current_configs(self.session, at)
+
+    def config_version(self, code: str, version: int) -> d.CategoryConfig | None:
+        return configs.config_version(self.session, code, version)
+
+    def add_config(self, config: d.CategoryConfig, at: datetime, by: dict | None) -> None:
+        configs.add_config(self.session, config, at, by)
+
+    def lock_category(self, code: str) -> None:
+        configs.lock_category(self.session, code)
+
+    # -- eligibility (§5) and standings (§6.2) ------------------------------------------
+    def eligible_establishments(
+        self, config: d.CategoryConfig, point: d.GeoPoint, radius_miles: float,
+        authority: str, today: date,
+    ) -> list[m.EligibleEstablishment]:
+        return eligibility.eligible_establishments(
+            self.session, config, point, radius_miles, authority, today
+        )
+
+    def standings(self, category: str, ids: Iterable[str]) -> dict[str, m.Standing]:
+        return eligibility.standings(self.session, category, ids)
+
+    # -- uplifts (§7.2) -----------------------------------------------------------------
+    def lock_uplift(self, uplift_id: str) -> None:
+        uplifts.lock_uplift(self.session, uplift_id)
+
+    def uplift_applied(self, uplift_id: str) -> dict | None:
+        return uplifts.uplift_applied(self.session, uplift_id)
+
+    def record_uplift(self, req: m.UpliftRequest, at: datetime, applied: list[str],
+                      skipped: list[dict]) -> None:
+        uplifts.record_uplift(self.session, req, at, applied, skipped)
