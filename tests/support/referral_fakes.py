@@ -17,8 +17,7 @@ from decimal import Decimal
 from services.common.errors import InvalidInput, Unavailable
 from services.qualification.messages import CategoryView, EligibilityQuery, EstablishmentView
 from services.referral.domain import DirectPlacement, Referral, Status
-from services.referral.messages import EstablishmentSnapshot, ReferralSummary
-from services.referral.store import ListFilter
+from services.referral.messages import EstablishmentSnapshot, ReferralQuery, ReferralSummary
 from services.scoring.messages import ScoringRequest, ScoringResult, WeightsMsg
 
 Cursor = tuple[datetime, str] | None
@@ -68,7 +67,7 @@ class FakeStore:
             and establishment_id in r.invitations
         )
 
-    def _page(self, referrals, f: ListFilter, cursor: Cursor, limit: int) -> list[Referral]:
+    def _page(self, referrals, f: ReferralQuery, cursor: Cursor, limit: int) -> list[Referral]:
         out = [
             r
             for r in referrals
@@ -80,7 +79,7 @@ class FakeStore:
         return out[: limit + 1]
 
     def authority_page(
-        self, authority: str, f: ListFilter, cursor: Cursor, limit: int
+        self, authority: str, f: ReferralQuery, cursor: Cursor, limit: int
     ) -> list[ReferralSummary]:
         mine = [r for r in self.referrals.values() if r.authority == authority]
         return [
@@ -103,7 +102,7 @@ class FakeStore:
         ]
 
     def provider_page(
-        self, provider_id: str, f: ListFilter, cursor: Cursor, limit: int
+        self, provider_id: str, f: ReferralQuery, cursor: Cursor, limit: int
     ) -> list[Referral]:
         invited = [
             r

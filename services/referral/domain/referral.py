@@ -53,6 +53,8 @@ class Referral(ReferralViews, Bidding, Invitations, Clarifications, Evaluation, 
 
     ``spec`` is the full record (child data included) and never leaves towards providers;
     ``weights`` are the spec's weights as resolved by scoring (§6.1) when it was created.
+    Its behaviour beyond the lifecycle is in the mixins (one module each): what each party
+    sees (``views``), bids, invitations, clarifications, evaluation and award.
     """
 
     referral_id: str

@@ -34,7 +34,6 @@ from services.referral.messages import (
     ReferralView,
     Standing,
 )
-from services.referral.store import ListFilter
 
 log = get_logger(__name__)
 
@@ -113,14 +112,13 @@ def list_referrals(q: ReferralQuery, uow, principal: Mapping) -> dict:
     ones, anonymised (§10); newest first, paged."""
     cursor = parse_cursor(q.cursor)
     scope, who = access.referral_list_scope(principal)
-    f = ListFilter(status=q.status, category=q.category)
     if scope == "authority":
-        summaries = uow.store.authority_page(who, f, cursor, q.limit)
+        summaries = uow.store.authority_page(who, q, cursor, q.limit)
         keyed = [((s.created_at, s.referral_id), s.model_dump(mode="json")) for s in summaries]
     else:
         keyed = [
             ((r.created_at, r.referral_id), r.view_for(principal).model_dump(mode="json"))
-            for r in uow.store.provider_page(who, f, cursor, q.limit)
+            for r in uow.store.provider_page(who, q, cursor, q.limit)
         ]
     more = len(keyed) > q.limit
     keyed = keyed[: q.limit]

@@ -2,7 +2,7 @@
 ``codecs`` (row mapping, one pair per type), ``repository`` (``Store``, the queries)."""
 
 from services.referral.store.codecs import referral_from_rows, rows_of
-from services.referral.store.repository import ListFilter, Referrals, Store
+from services.referral.store.repository import Referrals, Store
 from services.referral.store.tables import (
     ORDER,
     PARTS,
@@ -23,7 +23,6 @@ from services.referral.store.tables import (
 __all__ = [
     "referral_from_rows",
     "rows_of",
-    "ListFilter",
     "Referrals",
     "Store",
     "ORDER",

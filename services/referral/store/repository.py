@@ -9,7 +9,6 @@ methods are the service's queries. Handlers reach persistence only through it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from services.referral.domain import DirectPlacement, Referral, Status
-from services.referral.messages import ReferralSummary
+from services.referral.messages import ReferralQuery, ReferralSummary
 from services.referral.store.codecs import (
     Rows,
     direct_placement_to_row,
@@ -38,12 +37,8 @@ from services.referral.store.tables import (
 )
 
 Cursor = tuple[datetime, str] | None
-
-
-@dataclass(frozen=True)
-class ListFilter:
-    status: str | None = None
-    category: str | None = None
+"""The last item's ``(created_at, id)``; a page filters on ``ReferralQuery``'s ``status``
+and ``category``."""
 
 
 class Store:
@@ -132,7 +127,7 @@ class Store:
         )
 
     def authority_page(
-        self, authority: str, f: ListFilter, cursor: Cursor, limit: int
+        self, authority: str, f: ReferralQuery, cursor: Cursor, limit: int
     ) -> list[ReferralSummary]:
         """The owner's list (§10): its authority's referrals with counts (bids only as a
         count, §5 sealed). Fetches ``limit + 1`` for paging."""
@@ -155,7 +150,7 @@ class Store:
         return [summary_from_row(r._mapping) for r in self.session.execute(q)]
 
     def provider_page(
-        self, provider_id: str, f: ListFilter, cursor: Cursor, limit: int
+        self, provider_id: str, f: ReferralQuery, cursor: Cursor, limit: int
     ) -> list[Referral]:
         """An invited provider's list (§10): partial aggregates holding the referral and
         only that provider's invitations, enough for ``Referral.view_for``. Fetches
@@ -187,7 +182,7 @@ class Store:
         )
 
 
-def _filtered(q, f: ListFilter):
+def _filtered(q, f: ReferralQuery):
     if f.status:
         q = q.where(referrals.c.status == f.status)
     if f.category:

@@ -12,7 +12,8 @@ rows (DESIGN "digitalmarketplace-api"):
 - one evaluation, one parents' choice and one award per referral; a placement id is
   used once (awards and direct placements).
 
-Child data (RULES §5) is in ``referrals.spec`` only (the owner's full record).
+Child data (RULES §5) is in ``referrals.spec`` only (the owner's full record); nothing a
+provider reads is built from it except through ``Referral.anonymised_profile``.
 """
 
 from __future__ import annotations
