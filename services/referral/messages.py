@@ -1,6 +1,10 @@
 """Published language of the referral service (RULES §5, §6.4, §10): the gateway's request
 models, the read views and replies, and the event payloads.
 
+It is longer than the 400-line guide on purpose: it is the one module other services and
+the gateway import (DESIGN "Layout"), so every model of the published language stays in it,
+where a consumer finds them together.
+
 Conventions:
 
 - Requests are ``extra="forbid"``. Money is a string with 2 decimals on the wire

@@ -15,7 +15,8 @@ from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound, 
 from services.contracts.messages import DirectPlacementRecorded as ContractsDirectPlacement
 from services.contracts.messages import ReferralAwarded as ContractsReferralAwarded
 from services.referral import store
-from tests.integration.referral.conftest import (
+from tests.support.infra import nameko_config, wait_for
+from tests.support.referral_world import (
     CLOCK,
     ESTABLISHMENTS,
     CategoryScoringUnderTest,
@@ -24,7 +25,6 @@ from tests.integration.referral.conftest import (
     count,
     outbox,
 )
-from tests.support.infra import nameko_config, wait_for
 
 OWNER = commissioner("KCC")
 
@@ -352,8 +352,9 @@ def test_a_suspension_withdraws_open_bids_once_with_its_reason(services, as_, re
 
     mine = wait_for(withdrawn, 15, "the bid to be withdrawn")
     assert mine["withdrawn_reason"] == "membership suspended: INSPECTION: INADEQUATE judgement"
-    dispatch("qualification", "membership_suspended", payload)  # redelivered
-    eventlet.sleep(1)
+    # redelivered: run the handler on it directly, so that it has finished when we look
+    with entrypoint_hook(services.referral, "on_membership_suspended") as redeliver:
+        redeliver(payload)
     receipts = [x for x in outbox(engine, rid, "bid_received") if x["bid_id"] == bid["bid_id"]]
     assert [x["action"] for x in receipts] == ["submitted", "withdrawn"]
     with pytest.raises(Conflict):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from services.common.runtime import make_engine
 from services.referral import store
 from services.referral.messages import AwardRequest, ParentChoice
-from tests.unit.referral.builders import LATER, NOW, OWNER, evaluated
+from tests.support.referral_builders import LATER, NOW, OWNER, evaluated
 
 
 @pytest.fixture(scope="module")

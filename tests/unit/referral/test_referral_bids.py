@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.referral.domain import cohort_discount, price_bid
 from services.referral.messages import CancelRequest, CohortTier, PublishRequest, VariableCost
-from tests.unit.referral.builders import (
+from tests.support.referral_builders import (
     AUDITOR,
     BEFORE_DEADLINE,
     DEADLINE,

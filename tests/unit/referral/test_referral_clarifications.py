@@ -10,7 +10,7 @@ import pytest
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.referral.domain import Status
 from services.referral.messages import AnswerCreate, DeclineCreate, QuestionCreate, Standing
-from tests.unit.referral.builders import (
+from tests.support.referral_builders import (
     DEADLINE,
     NOW,
     OTHER_COMMISSIONER,

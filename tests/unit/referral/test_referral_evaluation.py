@@ -22,7 +22,7 @@ from services.referral.messages import (
 )
 from services.scoring.messages import ScoringResult, WeightsMsg
 from services.scoring.service import score_referral
-from tests.unit.referral.builders import (
+from tests.support.referral_builders import (
     DEADLINE,
     LATER,
     NOW,

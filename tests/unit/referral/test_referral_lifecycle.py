@@ -16,7 +16,7 @@ from services.referral.messages import (
     PublishRequest,
     RadiusRequest,
 )
-from tests.unit.referral.builders import (
+from tests.support.referral_builders import (
     BEFORE_DEADLINE,
     DEADLINE,
     LEAD,

@@ -14,7 +14,7 @@ from services.referral.messages import (
     PublishRequest,
     RadiusRequest,
 )
-from tests.unit.referral.builders import DEADLINE, evaluated, spec
+from tests.support.referral_builders import DEADLINE, evaluated, spec
 
 
 def field_of(exc: pytest.ExceptionInfo) -> tuple:

@@ -18,7 +18,7 @@ from services.referral.messages import (
     RadiusRequest,
     ReferralView,
 )
-from tests.unit.referral.builders import (
+from tests.support.referral_builders import (
     AUDITOR,
     BEFORE_DEADLINE,
     CONTRACT_MANAGER,

@@ -1,0 +1,140 @@
+"""Parent choice, award and feedback (RULES §5, §6.4): the winner gets the full referral
+and contracts the placement; every other bidder gets its own feedback."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from services.common.errors import Conflict, InvalidInput, NotFound
+from services.referral import access
+from services.referral.domain.lifecycle import Status, transition
+from services.referral.domain.parts import (
+    new_id,
+)
+from services.referral.messages import (
+    AwardRequest,
+    AwardResult,
+    BidFeedback,
+    FeedbackView,
+    ParentChoice,
+    ReferralAwarded,
+)
+from services.scoring.messages import (
+    RankedBidMsg,
+)
+
+
+class Awarding:
+    """Award of the ``Referral`` aggregate (a mixin of ``referral.Referral``)."""
+
+    def record_parent_choice(self, principal: Mapping, request: ParentChoice) -> None:
+        """§6.4: the commissioner records the parents' choice from the shortlist."""
+        access.require_owner(principal, self, "record the parents' choice")
+        if self.status != Status.PARENT_CHOICE:
+            raise Conflict(f"no parent choice is needed; the referral is {self.status}")
+        assert self.evaluation is not None
+        if request.bid_id not in self.evaluation.shortlist:
+            raise InvalidInput.at(["bid_id"], "must be a bid on the shortlist")
+        self.parent_choice_bid_id = request.bid_id
+        self.parent_choice_reason = request.reason
+
+    def award(self, principal: Mapping, request: AwardRequest, now: datetime) -> AwardResult:
+        """§5: award to the top-ranked bid, or to the parents' choice (§6.4). The winner
+        gets the full referral (§5) and contracts the placement agreement (§7.1); every
+        other bidder gets its feedback."""
+        access.require_owner(principal, self, "award this referral")
+        if self.status == Status.PARENT_CHOICE:
+            if self.parent_choice_bid_id is None:
+                raise Conflict("record the parents' choice first (§6.4)")
+            winner = self._ranked(self.parent_choice_bid_id)
+        elif self.status == Status.EVALUATED:
+            assert self.evaluation is not None
+            winner = next(r for r in self.evaluation.ranking if r.compliant)
+        else:
+            raise Conflict(f"a {self.status} referral cannot be awarded")
+        if request.bid_id is not None and request.bid_id != winner.bid_id:
+            raise InvalidInput.at(["bid_id"], f"the award goes to bid {winner.bid_id}")
+        assert self.evaluation is not None and self.published_at is not None
+        self.status = transition(self.status, Status.AWARDED)
+        self.awarded_at = now
+        self.awarded_bid_id = winner.bid_id
+        self.placement_id = new_id()
+        bid = self.bids[winner.bid_id]
+        snapshot = self.invitations[bid.establishment_id].snapshot
+        self.events.append(
+            ReferralAwarded(
+                **self._head(now),
+                placement_id=self.placement_id,
+                bid_id=bid.bid_id,
+                provider_id=bid.provider_id,
+                establishment_id=bid.establishment_id,
+                establishment_name=snapshot.name,
+                contacts=snapshot.contacts,
+                child_reference=self.spec.child_reference,
+                price=bid.price,
+                proposed_start=bid.terms.proposed_start,
+                incentive=self.spec.incentive,
+                desired_outcomes=self.spec.desired_outcomes,
+                published_at=self.published_at,
+                awarded_at=now,
+                bids_count=len(self.evaluation.ranking),
+                compliant_bids_count=self._compliant_count(),
+                winning_total=winner.total,
+                parent_choice=self.evaluation.status == Status.PARENT_CHOICE,
+                parent_choice_reason=self.parent_choice_reason,
+                referral=self.spec,
+            )
+        )
+        self._send_feedback(now)
+        return AwardResult(placement_id=self.placement_id)
+
+    def _compliant_count(self) -> int:
+        assert self.evaluation is not None
+        return sum(r.compliant for r in self.evaluation.ranking)
+
+    def _feedback(self, ranked: RankedBidMsg) -> FeedbackView:
+        winner = self._ranked(self.awarded_bid_id) if self.awarded_bid_id else None
+        return FeedbackView(
+            bid_id=ranked.bid_id,
+            establishment_id=ranked.establishment_id,
+            awarded=ranked.bid_id == self.awarded_bid_id,
+            compliant=ranked.compliant,
+            reason=ranked.reason,
+            rank=ranked.rank,
+            total=ranked.total,
+            subscores=ranked.subscores,
+            weekly_price=ranked.weekly_price,
+            compliant_bids_count=self._compliant_count(),
+            winning_total=winner.total if winner else None,
+        )
+
+    def _send_feedback(self, now: datetime) -> None:
+        """One ``bid_feedback`` event per bidder other than the winner (§5, §8)."""
+        assert self.evaluation is not None
+        for ranked in self.evaluation.ranking:
+            if ranked.bid_id == self.awarded_bid_id:
+                continue
+            bid = self.bids[ranked.bid_id]
+            self.events.append(
+                BidFeedback(
+                    **self._head(now),
+                    provider_id=bid.provider_id,
+                    contacts=self.invitations[bid.establishment_id].snapshot.contacts,
+                    feedback=self._feedback(ranked),
+                )
+            )
+
+    def feedback_for(self, principal: Mapping) -> list[FeedbackView]:
+        """``GET /referrals/{id}/feedback`` (§5, §10): a bidder's own feedback only, once
+        the referral is awarded or unsuccessful."""
+        own = {i.establishment_id for i in access.invitations_of(principal, self)}
+        if not own:
+            raise access.refusal(principal, self, "read feedback")
+        if self.status not in (Status.AWARDED, Status.UNSUCCESSFUL):
+            raise Conflict(f"feedback is given after the award; the referral is {self.status}")
+        assert self.evaluation is not None
+        items = [self._feedback(r) for r in self.evaluation.ranking if r.establishment_id in own]
+        if not items:
+            raise NotFound("no feedback: none of your establishments bid")
+        return items

@@ -1,0 +1,53 @@
+"""Direct placement use case (RULES §5, business case 8.10): a placement without a
+competition, at an establishment admitted in the category."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from services.referral.domain import DirectPlacement, require_admitted
+from services.referral.messages import DirectPlacementCreate, DirectPlacementView
+
+
+def record_direct_placement(
+    request: DirectPlacementCreate, uow, principal: Mapping, peers
+) -> DirectPlacementView:
+    """``POST /direct-placements``: recorded, audited, and announced to contracts."""
+    establishment = require_admitted(
+        peers.establishment(request.establishment_id), request.category
+    )
+    placement = DirectPlacement.record(
+        principal,
+        request,
+        establishment.provider_id,
+        uow.now(),
+        establishment_name=establishment.name,
+    )
+    uow.store.add_direct_placement(placement)
+    uow.audit(
+        "direct_placement.recorded",
+        "direct_placement",
+        placement.direct_placement_id,
+        None,
+        {
+            "placement_id": placement.placement_id,
+            "authority": placement.authority,
+            "category": request.category,
+            "establishment_id": request.establishment_id,
+            "provider_id": placement.provider_id,
+            "reason_code": request.reason_code,
+            "weekly_price": request.weekly_price,
+        },
+    )
+    for event in placement.events:
+        uow.emit(event)
+    uow.commit()
+    return DirectPlacementView(
+        **request.model_dump(),
+        direct_placement_id=placement.direct_placement_id,
+        placement_id=placement.placement_id,
+        authority=placement.authority,
+        provider_id=placement.provider_id,
+        establishment_name=establishment.name,
+        recorded_at=placement.recorded_at,
+    )

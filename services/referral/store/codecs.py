@@ -1,0 +1,351 @@
+"""Row mapping of the referral service, in one place: one ``*_to_row`` / ``*_from_row``
+pair per stored type, and ``rows_of`` / ``referral_from_rows`` that map a whole ``Referral``
+aggregate (``domain``) to and from its rows (``tables``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from services.referral.domain import (
+    Bid,
+    Decline,
+    DirectPlacement,
+    Invitation,
+    Question,
+    Referral,
+    Status,
+)
+from services.referral.messages import (
+    BidCreate,
+    EstablishmentSnapshot,
+    EvaluationView,
+    PriceBreakdown,
+    ReferralCreate,
+    ReferralSummary,
+    Standing,
+)
+from services.referral.store.tables import PARTS, pk, referrals
+from services.scoring.messages import WeightsMsg
+
+Rows = dict[str, dict[tuple, dict]]
+
+
+def _json(model) -> Any:
+    return model.model_dump(mode="json")
+
+
+# --------------------------------------------------------------------------- referral
+
+
+def referral_to_row(r: Referral) -> dict:
+    return {
+        "id": r.referral_id,
+        "authority": r.authority,
+        "category": r.category,
+        "status": str(r.status),
+        "spec": _json(r.spec),
+        "weights": _json(r.weights),
+        "min_invited": r.min_invited,
+        "radius_miles": r.spec.radius_miles,
+        "deadline": r.deadline,
+        "created_at": r.created_at,
+        "published_at": r.published_at,
+        "closed_at": r.closed_at,
+        "evaluated_at": r.evaluated_at,
+        "awarded_at": r.awarded_at,
+        "cancelled_at": r.cancelled_at,
+        "cancel_reason": r.cancel_reason,
+    }
+
+
+def referral_from_row(row) -> Referral:
+    """The aggregate's root, without its parts (``referral_from_rows`` adds them)."""
+    return Referral(
+        referral_id=row.id,
+        authority=row.authority,
+        spec=ReferralCreate.model_validate(row.spec),
+        weights=WeightsMsg.model_validate(row.weights),
+        min_invited=row.min_invited,
+        created_at=row.created_at,
+        status=Status(row.status),
+        published_at=row.published_at,
+        closed_at=row.closed_at,
+        evaluated_at=row.evaluated_at,
+        awarded_at=row.awarded_at,
+        cancelled_at=row.cancelled_at,
+        cancel_reason=row.cancel_reason,
+    )
+
+
+def summary_from_row(row: Mapping) -> ReferralSummary:
+    """A row of ``Store.authority_page`` (referral plus counts) as the owner's list item."""
+    return ReferralSummary(
+        referral_id=row["id"],
+        authority=row["authority"],
+        category=row["category"],
+        status=row["status"],
+        child_reference=row["spec"]["child_reference"],
+        radius_miles=row["radius_miles"],
+        deadline=row["deadline"],
+        created_at=row["created_at"],
+        published_at=row["published_at"],
+        closed_at=row["closed_at"],
+        invited_count=row["invited_count"],
+        bids_count=row["bids_count"],
+        declines_count=row["declines_count"],
+    )
+
+
+# --------------------------------------------------------------------------- parts
+
+
+def invitation_to_row(referral_id: str, i: Invitation) -> dict:
+    s, dump = i.snapshot, _json(i.snapshot)
+    return {
+        "referral_id": referral_id,
+        "establishment_id": s.establishment_id,
+        "provider_id": s.provider_id,
+        "name": s.name,
+        "distance_miles": s.distance_miles,
+        "competency": s.competency,
+        "core_costs": dump["core_costs"],
+        "cohort_discounts": dump["cohort_discounts"],
+        "contacts": dump["contacts"],
+        "invited_at": i.invited_at,
+        "suspended_reason": i.suspended_reason,
+    }
+
+
+def invitation_from_row(row) -> Invitation:
+    snapshot = EstablishmentSnapshot.model_validate(
+        {
+            "establishment_id": row.establishment_id,
+            "provider_id": row.provider_id,
+            "name": row.name,
+            "distance_miles": row.distance_miles,
+            "competency": row.competency,
+            "core_costs": row.core_costs,
+            "cohort_discounts": row.cohort_discounts,
+            "contacts": row.contacts,
+        }
+    )
+    return Invitation(
+        snapshot=snapshot, invited_at=row.invited_at, suspended_reason=row.suspended_reason
+    )
+
+
+def bid_to_row(referral_id: str, b: Bid) -> dict:
+    """A bid's own row; its outcome scores are ``outcome_score_to_row``'s."""
+    return {
+        "id": b.bid_id,
+        "referral_id": referral_id,
+        "establishment_id": b.establishment_id,
+        "provider_id": b.provider_id,
+        "status": b.status,
+        "terms": _json(b.terms),
+        "price": _json(b.price),
+        "weekly_price": b.price.weekly_price,
+        "submitted_at": b.submitted_at,
+        "withdrawn_at": b.withdrawn_at,
+        "withdrawn_reason": b.withdrawn_reason,
+        "standing_admitted": b.standing.admitted if b.standing else None,
+        "standing_competency": b.standing.competency if b.standing else None,
+    }
+
+
+def bid_from_row(row, outcome_scores: dict[str, int]) -> Bid:
+    standing = (
+        None
+        if row.standing_admitted is None
+        else Standing(admitted=row.standing_admitted, competency=row.standing_competency)
+    )
+    return Bid(
+        bid_id=row.id,
+        provider_id=row.provider_id,
+        terms=BidCreate.model_validate(row.terms),
+        price=PriceBreakdown.model_validate(row.price),
+        submitted_at=row.submitted_at,
+        status=row.status,
+        withdrawn_at=row.withdrawn_at,
+        withdrawn_reason=row.withdrawn_reason,
+        outcome_scores=outcome_scores,
+        standing=standing,
+    )
+
+
+def outcome_score_to_row(referral_id: str, bid_id: str, evaluator: str, score: int) -> dict:
+    return {"bid_id": bid_id, "evaluator": evaluator, "referral_id": referral_id, "score": score}
+
+
+def outcome_score_from_row(row) -> tuple[str, str, int]:
+    """``(bid_id, evaluator, score)``."""
+    return row.bid_id, row.evaluator, row.score
+
+
+def question_to_row(referral_id: str, q: Question) -> dict:
+    return {
+        "id": q.question_id,
+        "referral_id": referral_id,
+        "establishment_id": q.establishment_id,
+        "provider_id": q.provider_id,
+        "text": q.text,
+        "asked_at": q.asked_at,
+        "answer": q.answer,
+        "published_text": q.published_text,
+        "answered_at": q.answered_at,
+    }
+
+
+def question_from_row(row) -> Question:
+    return Question(
+        question_id=row.id,
+        establishment_id=row.establishment_id,
+        provider_id=row.provider_id,
+        text=row.text,
+        asked_at=row.asked_at,
+        answer=row.answer,
+        published_text=row.published_text,
+        answered_at=row.answered_at,
+    )
+
+
+def decline_to_row(referral_id: str, d: Decline) -> dict:
+    return {
+        "referral_id": referral_id,
+        "establishment_id": d.establishment_id,
+        "provider_id": d.provider_id,
+        "reason_code": d.reason_code,
+        "note": d.note,
+        "declined_at": d.declined_at,
+    }
+
+
+def decline_from_row(row) -> Decline:
+    return Decline(
+        establishment_id=row.establishment_id,
+        provider_id=row.provider_id,
+        reason_code=row.reason_code,
+        note=row.note,
+        declined_at=row.declined_at,
+    )
+
+
+def evaluation_to_row(r: Referral) -> dict | None:
+    if r.evaluation is None:
+        return None
+    return {
+        "referral_id": r.referral_id,
+        "status": r.evaluation.status,
+        "ranking": [_json(x) for x in r.evaluation.ranking],
+        "shortlist": list(r.evaluation.shortlist),
+        "evaluated_at": r.evaluated_at,
+    }
+
+
+def evaluation_from_row(row) -> EvaluationView:
+    return EvaluationView.model_validate(
+        {"status": row.status, "ranking": row.ranking, "shortlist": row.shortlist}
+    )
+
+
+def parent_choice_to_row(r: Referral) -> dict | None:
+    if r.parent_choice_bid_id is None:
+        return None
+    return {
+        "referral_id": r.referral_id,
+        "bid_id": r.parent_choice_bid_id,
+        "reason": r.parent_choice_reason,
+    }
+
+
+def parent_choice_from_row(row) -> tuple[str, str | None]:
+    """``(bid_id, reason)``."""
+    return row.bid_id, row.reason
+
+
+def award_to_row(r: Referral) -> dict | None:
+    if r.awarded_bid_id is None:
+        return None
+    return {
+        "referral_id": r.referral_id,
+        "bid_id": r.awarded_bid_id,
+        "placement_id": r.placement_id,
+        "awarded_at": r.awarded_at,
+    }
+
+
+def award_from_row(row) -> tuple[str, str]:
+    """``(bid_id, placement_id)``."""
+    return row.bid_id, row.placement_id
+
+
+def direct_placement_to_row(placement: DirectPlacement) -> dict:
+    req = placement.request
+    return {
+        "id": placement.direct_placement_id,
+        "placement_id": placement.placement_id,
+        "authority": placement.authority,
+        "category": req.category,
+        "establishment_id": req.establishment_id,
+        "provider_id": placement.provider_id,
+        "reason_code": req.reason_code,
+        "justification": req.justification,
+        "weekly_price": req.weekly_price,
+        "child_reference": req.child_reference,
+        "recorded_at": placement.recorded_at,
+    }
+
+
+# --------------------------------------------------------------------------- the aggregate
+
+
+def rows_of(r: Referral) -> Rows:
+    """The aggregate as rows: ``{table name: {primary key: row}}``."""
+    out: Rows = {t.name: {} for t in (referrals, *PARTS)}
+    tables = {t.name: t for t in (referrals, *PARTS)}
+
+    def put(name: str, row: dict | None) -> None:
+        if row is not None:
+            out[name][tuple(row[c] for c in pk(tables[name]))] = row
+
+    rid = r.referral_id
+    put("referrals", referral_to_row(r))
+    for i in r.invitations.values():
+        put("invitations", invitation_to_row(rid, i))
+    for b in r.bids.values():
+        put("bids", bid_to_row(rid, b))
+        for evaluator, score in b.outcome_scores.items():
+            put("outcome_scores", outcome_score_to_row(rid, b.bid_id, evaluator, score))
+    for q in r.questions.values():
+        put("questions", question_to_row(rid, q))
+    for d in r.declines.values():
+        put("declines", decline_to_row(rid, d))
+    put("evaluations", evaluation_to_row(r))
+    put("parent_choices", parent_choice_to_row(r))
+    put("awards", award_to_row(r))
+    return out
+
+
+def referral_from_rows(row, parts: Mapping[str, list]) -> Referral:
+    """The aggregate from its ``referrals`` row and ``{part table name: rows}``."""
+    referral = referral_from_row(row)
+    for i in parts["invitations"]:
+        referral.invitations[i.establishment_id] = invitation_from_row(i)
+    scores: dict[str, dict[str, int]] = {}
+    for s in parts["outcome_scores"]:
+        bid_id, evaluator, score = outcome_score_from_row(s)
+        scores.setdefault(bid_id, {})[evaluator] = score
+    for b in parts["bids"]:
+        referral.bids[b.id] = bid_from_row(b, scores.get(b.id, {}))
+    for q in parts["questions"]:
+        referral.questions[q.id] = question_from_row(q)
+    for d in parts["declines"]:
+        referral.declines[d.establishment_id] = decline_from_row(d)
+    for e in parts["evaluations"]:
+        referral.evaluation = evaluation_from_row(e)
+    for p in parts["parent_choices"]:
+        referral.parent_choice_bid_id, referral.parent_choice_reason = parent_choice_from_row(p)
+    for a in parts["awards"]:
+        referral.awarded_bid_id, referral.placement_id = award_from_row(a)
+    return referral

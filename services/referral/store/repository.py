@@ -1,0 +1,206 @@
+"""The referral service's repository: ``Store``, bound to a unit of work's session.
+
+``get`` assembles a ``Referral`` aggregate (locking its row ``FOR UPDATE`` when asked);
+``save`` writes back only the rows that changed since they were loaded (so publishing to
+1,000 establishments inserts 1,000 invitations once, and a bid touches one row). The other
+methods are the service's queries. Handlers reach persistence only through it
+(``uow.store``); ``tests/support/referral_fakes.py`` is its in-memory twin.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, and_, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from services.referral.domain import DirectPlacement, Referral, Status
+from services.referral.messages import ReferralQuery, ReferralSummary
+from services.referral.store.codecs import (
+    Rows,
+    direct_placement_to_row,
+    referral_from_rows,
+    rows_of,
+    summary_from_row,
+)
+from services.referral.store.tables import (
+    ORDER,
+    PARTS,
+    bids,
+    declines,
+    direct_placements,
+    invitations,
+    pk,
+    referrals,
+)
+
+Cursor = tuple[datetime, str] | None
+"""The last item's ``(created_at, id)``; a page filters on ``ReferralQuery``'s ``status``
+and ``category``."""
+
+
+class Store:
+    """Repository of one unit of work: loads aggregates, writes back what changed, and
+    runs the service's queries."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self._baseline: dict[str, Rows] = {}
+
+    # ----------------------------------------------------------------- the aggregate
+
+    def get(self, referral_id: str, lock: bool = False) -> Referral | None:
+        """The referral, or None. ``lock`` takes its row ``FOR UPDATE`` (writers of one
+        referral serialise on it); readers take no lock."""
+        q = select(referrals).where(referrals.c.id == referral_id)
+        if lock:
+            q = q.with_for_update()
+        row = self.session.execute(q).first()
+        if row is None:
+            return None
+        parts = {
+            t.name: self.session.execute(
+                select(t).where(t.c.referral_id == referral_id).order_by(*ORDER[t.name])
+            ).all()
+            for t in PARTS
+        }
+        referral = referral_from_rows(row, parts)
+        self._baseline[referral.referral_id] = rows_of(referral)
+        return referral
+
+    def add(self, referral: Referral) -> None:
+        self._baseline[referral.referral_id] = {}
+
+    def save(self, referral: Referral) -> None:
+        """Upsert every row that differs from what was loaded (nothing is ever deleted:
+        withdrawn bids, answered questions and declines are kept, RULES §9)."""
+        before = self._baseline.get(referral.referral_id, {})
+        now = rows_of(referral)
+        for table in (referrals, *PARTS):
+            old = before.get(table.name, {})
+            changed = [row for key, row in now[table.name].items() if old.get(key) != row]
+            if changed:
+                self._upsert(table, changed)
+        self._baseline[referral.referral_id] = now
+
+    def _upsert(self, table: Table, rows: list[dict]) -> None:
+        """One ``INSERT … ON CONFLICT DO UPDATE`` executed for many rows: SQLAlchemy batches
+        it into multi-row ``VALUES`` with one compiled statement (insertmanyvalues)."""
+        key = pk(table)
+        stmt = pg_insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(key),
+            set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in key},
+        )
+        self.session.execute(stmt, rows)
+
+    # ----------------------------------------------------------------- queries
+
+    def due_referral_ids(self, now: datetime, limit: int) -> list[str]:
+        """Published referrals whose deadline has passed (§5), locked ``FOR UPDATE SKIP
+        LOCKED`` so that several instances' timers never close the same one twice."""
+        return list(
+            self.session.execute(
+                select(referrals.c.id)
+                .where(referrals.c.status == Status.PUBLISHED, referrals.c.deadline <= now)
+                .order_by(referrals.c.deadline, referrals.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).scalars()
+        )
+
+    def open_referral_ids_inviting(self, establishment_id: str, category: str) -> list[str]:
+        """Published referrals of ``category`` that invited the establishment (§4.5)."""
+        return list(
+            self.session.execute(
+                select(referrals.c.id)
+                .join(invitations, invitations.c.referral_id == referrals.c.id)
+                .where(
+                    invitations.c.establishment_id == establishment_id,
+                    referrals.c.category == category,
+                    referrals.c.status == Status.PUBLISHED,
+                )
+                .order_by(referrals.c.id)
+            ).scalars()
+        )
+
+    def authority_page(
+        self, authority: str, f: ReferralQuery, cursor: Cursor, limit: int
+    ) -> list[ReferralSummary]:
+        """The owner's list (§10): its authority's referrals with counts (bids only as a
+        count, §5 sealed). Fetches ``limit + 1`` for paging."""
+
+        def count(table: Table, *where) -> Any:
+            return (
+                select(func.count())
+                .select_from(table)
+                .where(table.c.referral_id == referrals.c.id, *where)
+                .scalar_subquery()
+            )
+
+        q = select(
+            referrals,
+            count(invitations).label("invited_count"),
+            count(bids, bids.c.status == "submitted").label("bids_count"),
+            count(declines).label("declines_count"),
+        ).where(referrals.c.authority == authority)
+        q = _after(_filtered(q, f), cursor).limit(limit + 1)
+        return [summary_from_row(r._mapping) for r in self.session.execute(q)]
+
+    def provider_page(
+        self, provider_id: str, f: ReferralQuery, cursor: Cursor, limit: int
+    ) -> list[Referral]:
+        """An invited provider's list (§10): partial aggregates holding the referral and
+        only that provider's invitations, enough for ``Referral.view_for``. Fetches
+        ``limit + 1`` for paging."""
+        mine = select(invitations.c.referral_id).where(invitations.c.provider_id == provider_id)
+        q = select(referrals).where(referrals.c.id.in_(mine))
+        rows = self.session.execute(_after(_filtered(q, f), cursor).limit(limit + 1)).all()
+        if not rows:
+            return []
+        own = self.session.execute(
+            select(invitations)
+            .where(
+                invitations.c.provider_id == provider_id,
+                invitations.c.referral_id.in_([r.id for r in rows]),
+            )
+            .order_by(*ORDER["invitations"])
+        ).all()
+        empty = {t.name: [] for t in PARTS}
+        return [
+            referral_from_rows(
+                row, {**empty, "invitations": [i for i in own if i.referral_id == row.id]}
+            )
+            for row in rows
+        ]
+
+    def add_direct_placement(self, placement: DirectPlacement) -> None:
+        self.session.execute(
+            pg_insert(direct_placements).values(**direct_placement_to_row(placement))
+        )
+
+
+def _filtered(q, f: ReferralQuery):
+    if f.status:
+        q = q.where(referrals.c.status == f.status)
+    if f.category:
+        q = q.where(referrals.c.category == f.category)
+    return q
+
+
+def _after(q, cursor: Cursor):
+    """Newest first; the cursor is the last item's ``(created_at, id)``."""
+    if cursor:
+        at, last_id = cursor
+        q = q.where(
+            or_(
+                referrals.c.created_at < at,
+                and_(referrals.c.created_at == at, referrals.c.id < last_id),
+            )
+        )
+    return q.order_by(referrals.c.created_at.desc(), referrals.c.id.desc())
+
+
+Referrals = Store  # the name the store's integration tests and older callers use
