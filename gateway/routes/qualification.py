@@ -18,15 +18,13 @@ service's. Additions to API.md, documented in the OpenAPI document:
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Response
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.app import call
 from gateway.auth import require
+from gateway.csv_export import establishments_csv
 from gateway.idempotency import idempotent
 from services.qualification.messages import (
     ApplicationCopy,
@@ -203,73 +201,10 @@ def export_establishments(query: ExportQuery):
         return data
     name = f"dps-establishments-{query.category or 'all'}-{data['generated_on']}.csv"
     return Response(
-        _csv(data),
+        establishments_csv(data),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
-
-
-def _csv(data: dict) -> str:
-    heads: list[str] = []
-    for category_heads in data["cost_heads"].values():
-        heads += [h for h in category_heads if h not in heads]
-    columns = [
-        "establishment_id",
-        "name",
-        "urn",
-        "provider_id",
-        "provider_name",
-        "address",
-        "postcode",
-        "lat",
-        "lon",
-        "capacity",
-        "inspection_body",
-        "inspection_grade",
-        "inspection_date",
-        "contact_emails",
-        "category",
-        "status",
-        "admitted_on",
-        "competency",
-        "total_weekly_core_cost",
-        "cohort_discounts",
-        "reverification_due_on",
-        *(f"cost_{h}" for h in heads),
-    ]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    for est in data["items"]:
-        inspection = est["latest_inspection"] or {}
-        for ms in est["memberships"]:
-            writer.writerow(
-                [
-                    est["id"],
-                    est["name"],
-                    est["urn"] or "",
-                    est["provider_id"],
-                    est["provider_name"] or "",
-                    est["address"],
-                    est["postcode"],
-                    est["location"]["lat"],
-                    est["location"]["lon"],
-                    est["capacity"] or "",
-                    inspection.get("body", ""),
-                    inspection.get("grade", ""),
-                    inspection.get("date", ""),
-                    ";".join(c["email"] for c in est["contacts"]),
-                    ms["category"],
-                    ms["status"],
-                    ms["admitted_on"],
-                    ms["competency"],
-                    ms["total_weekly_core_cost"],
-                    ";".join(f"{t['min_children']}:{t['percent']}" for t in ms["cohort_discounts"]),
-                    ms["reverification_due_on"],
-                    *(ms["core_costs"].get(h, "") for h in heads),
-                ]
-            )
-    return out.getvalue()
 
 
 @bp.get("/establishments/eligible", responses={200: EligiblePage})

@@ -78,6 +78,16 @@ class Db:
             uow.store = self._p.store(uow.session)
         return uow
 
+    def run(self, handler: Callable, *args, also: tuple = ()):
+        """``handler(*args, uow, principal, *also)`` in a new unit of work, for the calling
+        principal (``Forbidden`` without one): what an RPC entrypoint does after parsing
+        its message (DESIGN: inside a service)."""
+        principal, _ = actor_from_context(self._ctx.data)
+        if not principal:
+            raise Forbidden("this call needs a principal")
+        with self.uow() as uow:
+            return handler(*args, uow, principal, *also)
+
     def event_uow(self, payload: dict, handler: str) -> UnitOfWork:
         """A unit of work for an event handler. Check ``uow.duplicate`` before acting."""
         uow = self.uow()

@@ -131,114 +131,75 @@ class ContractsService(AuditRpc):
 
     @rpc
     def list_placements(self, query: dict) -> dict:
-        q = parse(PlacementsQuery, query)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return placements.list_placements(q, uow, principal)
+        return self.db.run(placements.list_placements, parse(PlacementsQuery, query))
 
     @rpc
     def get_placement(self, placement_id: str, query: dict | None = None) -> dict:
-        q = parse(PlacementQuery, query or {})
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return placements.get_placement(placement_id, q, uow, principal)
+        return self.db.run(
+            placements.get_placement, placement_id, parse(PlacementQuery, query or {})
+        )
 
     @rpc
     def start_placement(self, placement_id: str, body: dict) -> dict:
-        data = parse(PlacementStart, body)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return placements.start_placement(placement_id, data, uow, principal)
+        return self.db.run(placements.start_placement, placement_id, parse(PlacementStart, body))
 
     @rpc
     def end_placement(self, placement_id: str, body: dict) -> dict:
-        data = parse(PlacementEnd, body)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return placements.end_placement(placement_id, data, uow, principal)
+        return self.db.run(placements.end_placement, placement_id, parse(PlacementEnd, body))
 
     @rpc
     def vary_placement(self, placement_id: str, body: dict) -> dict:
-        data = parse(VariationCreate, body)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return placements.vary_placement(placement_id, data, uow, principal)
+        return self.db.run(placements.vary_placement, placement_id, parse(VariationCreate, body))
 
     # ==== reviews and performance (§7.4) ===================================================
 
     @rpc
     def record_review(self, placement_id: str, body: dict) -> dict:
-        data = parse(ReviewCreate, body)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return reviews.record_review(placement_id, data, uow, principal, self.config)
+        return self.db.run(
+            reviews.record_review, placement_id, parse(ReviewCreate, body), also=(self.config,)
+        )
 
     @rpc
     def overdue_reviews(self, query: dict) -> dict:
-        q = parse(OverdueQuery, query)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return reviews.overdue_reviews(q, uow, principal)
+        return self.db.run(reviews.overdue_reviews, parse(OverdueQuery, query))
 
     @rpc
     def performance(self, query: dict) -> dict:
-        q = parse(PerformanceQuery, query)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return reviews.performance(q, uow, principal)
+        return self.db.run(reviews.performance, parse(PerformanceQuery, query))
 
     # ==== uplifts (§7.2) and block contracts (§7.3) ========================================
 
     @rpc
     def set_uplift(self, body: dict) -> dict:
-        data = parse(UpliftCreate, body)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return uplifts.set_uplift(data, uow, principal)
+        return self.db.run(uplifts.set_uplift, parse(UpliftCreate, body))
 
     @rpc
     def create_block_contract(self, body: dict) -> dict:
-        data = parse(BlockContractCreate, body)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return blocks.create_block_contract(data, uow, principal)
+        return self.db.run(blocks.create_block_contract, parse(BlockContractCreate, body))
 
     @rpc
     def get_block_contract(self, block_id: str, query: dict | None = None) -> dict:
-        q = parse(BlockQuery, query or {})
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return blocks.get_block_contract(block_id, q, uow, principal)
+        return self.db.run(blocks.get_block_contract, block_id, parse(BlockQuery, query or {}))
 
     @rpc
     def place_in_block(self, block_id: str, body: dict) -> dict:
-        data = parse(BlockPlaceCreate, body)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return blocks.place_in_block(block_id, data, uow, principal)
+        return self.db.run(blocks.place_in_block, block_id, parse(BlockPlaceCreate, body))
 
     # ==== publication (§7.5), benchmarks (§7.6) and cost shares (§7.7) =====================
 
     @rpc
     def award_publication(self, query: dict) -> dict:
-        q = parse(PublicationQuery, query)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return publication.award_publication(q, uow, principal, self.config)
+        return self.db.run(
+            publication.award_publication, parse(PublicationQuery, query), also=(self.config,)
+        )
 
     @rpc
     def benchmarks(self, query: dict) -> dict:
-        q = parse(BenchmarkQuery, query)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return reporting.benchmarks(q, uow, principal, self.config)
+        return self.db.run(reporting.benchmarks, parse(BenchmarkQuery, query), also=(self.config,))
 
     @rpc
     def cost_shares(self, query: dict) -> dict:
-        q = parse(CostShareQuery, query)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return reporting.cost_shares(q, uow, principal, self.config)
+        return self.db.run(reporting.cost_shares, parse(CostShareQuery, query), also=(self.config,))
 
     # ==== timer (DESIGN rule 4) ============================================================
 

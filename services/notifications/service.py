@@ -142,10 +142,7 @@ class NotificationsService(AuditRpc):
     @rpc
     def list_notifications(self, query: dict) -> dict:
         """``GET /api/v1/notifications`` (RULES §8, §10)."""
-        q = parse(NotificationsQuery, query)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return queries.list_notifications(q, uow, principal)
+        return self.db.run(queries.list_notifications, parse(NotificationsQuery, query))
 
     @rpc
     def record_receipt(self, body: dict) -> dict:

@@ -85,44 +85,33 @@ class ReferralService(AuditRpc):
 
     @rpc
     def create_referral(self, body: dict) -> dict:
-        spec = parse(ReferralCreate, body)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return dump(referrals.create_referral(spec, uow, principal, self._peers()))
+        return dump(self.db.run(
+            referrals.create_referral, parse(ReferralCreate, body), also=(self._peers(),)
+        ))
 
     @rpc
     def get_referral(self, referral_id: str) -> dict:
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return dump(referrals.get_referral(referral_id, uow, principal))
+        return dump(self.db.run(referrals.get_referral, referral_id))
 
     @rpc
     def list_referrals(self, query: dict | None = None) -> dict:
-        q = parse(ReferralQuery, query or {})
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return referrals.list_referrals(q, uow, principal)
+        return self.db.run(referrals.list_referrals, parse(ReferralQuery, query or {}))
 
     @rpc
     def publish(self, referral_id: str, body: dict | None = None) -> dict:
-        request = parse(PublishRequest, body or {})
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return dump(referrals.publish(referral_id, request, uow, principal, self._peers()))
+        return dump(self.db.run(
+            referrals.publish, referral_id, parse(PublishRequest, body or {}), also=(self._peers(),)
+        ))
 
     @rpc
     def widen_radius(self, referral_id: str, body: dict) -> dict:
-        request = parse(RadiusRequest, body)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            result = referrals.widen_radius(referral_id, request, uow, principal, self._peers())
-        return dump(result)
+        return dump(self.db.run(
+            referrals.widen_radius, referral_id, parse(RadiusRequest, body), also=(self._peers(),)
+        ))
 
     @rpc
     def close(self, referral_id: str) -> dict:
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return dump(referrals.close(referral_id, uow, principal, self._peers()))
+        return dump(self.db.run(referrals.close, referral_id, also=(self._peers(),)))
 
     @timer_from(ReferralConfig, "referral_close_interval_seconds")
     def close_due_referrals(self) -> None:
@@ -130,118 +119,82 @@ class ReferralService(AuditRpc):
 
     @rpc
     def cancel(self, referral_id: str, body: dict) -> dict:
-        request = parse(CancelRequest, body)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return dump(referrals.cancel(referral_id, request, uow, principal))
+        return dump(self.db.run(referrals.cancel, referral_id, parse(CancelRequest, body)))
 
     # ----------------------------------------------------------------- bids (§5)
 
     @rpc
     def submit_bid(self, referral_id: str, body: dict) -> dict:
-        terms = parse(BidCreate, body)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return dump(bids.submit_bid(referral_id, terms, uow, principal))
+        return dump(self.db.run(bids.submit_bid, referral_id, parse(BidCreate, body)))
 
     @rpc
     def replace_bid(self, referral_id: str, bid_id: str, body: dict) -> dict:
-        terms = parse(BidCreate, body)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return dump(bids.replace_bid(referral_id, bid_id, terms, uow, principal))
+        return dump(self.db.run(bids.replace_bid, referral_id, bid_id, parse(BidCreate, body)))
 
     @rpc
     def withdraw_bid(self, referral_id: str, bid_id: str) -> dict:
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return dump(bids.withdraw_bid(referral_id, bid_id, uow, principal))
+        return dump(self.db.run(bids.withdraw_bid, referral_id, bid_id))
 
     @rpc
     def list_bids(self, referral_id: str) -> dict:
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return bids.list_bids(referral_id, uow, principal)
+        return self.db.run(bids.list_bids, referral_id)
 
     # ----------------------------------------------------------------- clarifications (§5)
 
     @rpc
     def ask_question(self, referral_id: str, body: dict) -> dict:
-        request = parse(QuestionCreate, body)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return dump(clarifications.ask_question(referral_id, request, uow, principal))
+        return dump(self.db.run(
+            clarifications.ask_question, referral_id, parse(QuestionCreate, body)
+        ))
 
     @rpc
     def answer_question(self, referral_id: str, question_id: str, body: dict) -> dict:
-        request = parse(AnswerCreate, body)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            result = clarifications.answer_question(
-                referral_id, question_id, request, uow, principal
-            )
-        return dump(result)
+        return dump(self.db.run(
+            clarifications.answer_question, referral_id, question_id, parse(AnswerCreate, body)
+        ))
 
     @rpc
     def list_questions(self, referral_id: str) -> dict:
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return clarifications.list_questions(referral_id, uow, principal)
+        return self.db.run(clarifications.list_questions, referral_id)
 
     @rpc
     def decline(self, referral_id: str, body: dict) -> dict:
-        request = parse(DeclineCreate, body)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return dump(clarifications.decline(referral_id, request, uow, principal))
+        return dump(self.db.run(clarifications.decline, referral_id, parse(DeclineCreate, body)))
 
     # ----------------------------------------------------------------- evaluation (§5, §6)
 
     @rpc
     def score_outcomes(self, referral_id: str, bid_id: str, body: dict) -> dict:
-        request = parse(OutcomeScoreCreate, body)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            result = evaluation.score_outcomes(referral_id, bid_id, request, uow, principal)
-        return dump(result)
+        return dump(self.db.run(
+            evaluation.score_outcomes, referral_id, bid_id, parse(OutcomeScoreCreate, body)
+        ))
 
     @rpc
     def evaluate(self, referral_id: str) -> dict:
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return dump(evaluation.evaluate(referral_id, uow, principal, self._peers()))
+        return dump(self.db.run(evaluation.evaluate, referral_id, also=(self._peers(),)))
 
     @rpc
     def record_parent_choice(self, referral_id: str, body: dict) -> dict:
-        request = parse(ParentChoice, body)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return dump(evaluation.record_parent_choice(referral_id, request, uow, principal))
+        return dump(self.db.run(
+            evaluation.record_parent_choice, referral_id, parse(ParentChoice, body)
+        ))
 
     @rpc
     def award(self, referral_id: str, body: dict | None = None) -> dict:
-        request = parse(AwardRequest, body or {})
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return dump(evaluation.award(referral_id, request, uow, principal))
+        return dump(self.db.run(evaluation.award, referral_id, parse(AwardRequest, body or {})))
 
     @rpc
     def feedback(self, referral_id: str) -> dict:
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            return evaluation.feedback(referral_id, uow, principal)
+        return self.db.run(evaluation.feedback, referral_id)
 
     # ----------------------------------------------------------------- direct placement (§5)
 
     @rpc
     def record_direct_placement(self, body: dict) -> dict:
         request = parse(DirectPlacementCreate, body)
-        principal = self.ctx.require_principal()
-        with self.db.uow() as uow:
-            result = direct_placements.record_direct_placement(
-                request, uow, principal, self._peers()
-            )
-        return dump(result)
+        return dump(self.db.run(
+            direct_placements.record_direct_placement, request, also=(self._peers(),)
+        ))
 
     # ----------------------------------------------------------------- events (§4.5)
 
