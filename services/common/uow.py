@@ -155,6 +155,16 @@ def seal_audit(session: Session, tables: dict, schema: str, *, wait: bool = Fals
     return len(sealed)
 
 
+def seal_pending(session: Session, tables: dict) -> None:
+    """Seal every record written so far (waiting for a sealer at work), and commit: what a
+    reader of the trail calls first, so that every record it reads has its place in the
+    chain."""
+    schema = tables["audit_log"].schema
+    while seal_audit(session, tables, schema, wait=True):
+        session.commit()
+    session.commit()
+
+
 def unsealed_count(session: Session, tables: dict) -> int:
     table = tables["audit_log"]
     return session.execute(select(func.count()).select_from(table)
@@ -162,10 +172,11 @@ def unsealed_count(session: Session, tables: dict) -> int:
 
 
 def audit_rows(session: Session, tables: dict, entity_type=None, entity_id=None,
-               start=None, end=None, limit: int = 100, after_id: int = 0) -> list[dict]:
-    """Audit records in the order they were written (sealed or not yet)."""
+               start=None, end=None, limit: int = 100, after_seq: int = 0) -> list[dict]:
+    """Audit records in chain order, after sealing what is pending (``seal_pending``)."""
+    seal_pending(session, tables)
     table = tables["audit_log"]
-    q = select(table).where(table.c.id > after_id).order_by(table.c.id).limit(limit)
+    q = select(table).where(table.c.seq > after_seq).order_by(table.c.seq).limit(limit)
     if entity_type:
         q = q.where(table.c.entity_type == entity_type)
     if entity_id:
@@ -184,9 +195,7 @@ def verify_audit(session: Session, tables: dict, batch: int = 5000,
     written before the call; rows committed meanwhile are reported as ``unsealed``."""
     table = tables["audit_log"]
     if seal:
-        while seal_audit(session, tables, table.schema, wait=True):
-            session.commit()
-        session.commit()
+        seal_pending(session, tables)
 
     def rows():
         after = 0
