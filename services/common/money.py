@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 PENNY = Decimal("0.01")
 WEEKS_PER_YEAR = 52
 
 
+MAX = Decimal("9999999999.99")
+"""The largest amount a message accepts (``services.common.types.Money``): ten digits of
+pounds, beyond any placement's annual value, within every column's precision."""
+
+_PLAIN = re.compile(r"^-?\d+(\.\d+)?$")
+
+
 def parse(value: str | int | Decimal) -> Decimal:
-    """Parse a money string such as ``"3500.00"``. Floats are refused."""
-    if isinstance(value, float | bool):
-        raise ValueError("money must be a string such as \"3500.00\", not a float")
+    """Parse a money string such as ``"3500.00"``: a plain decimal (no exponent, no
+    spaces) with at most 2 decimal places. Floats are refused."""
+    if isinstance(value, float | bool) or not isinstance(value, str | int | Decimal):
+        raise ValueError("money must be a string such as \"3500.00\", not a number")
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"not an amount of money: {value!r}")
+        value = format(value, "f")
+    text = str(value)
+    if not _PLAIN.match(text) or len(text) > 40:
+        raise ValueError(f"not a plain amount of money such as \"3500.00\": {text[:40]!r}")
+    amount = Decimal(text)
     try:
-        amount = Decimal(str(value))
-    except InvalidOperation as exc:
-        raise ValueError(f"not an amount of money: {value!r}") from exc
-    if not amount.is_finite():
-        raise ValueError(f"not an amount of money: {value!r}")
-    if amount != amount.quantize(PENNY):
+        pence = amount.quantize(PENNY)
+    except InvalidOperation:  # more digits than any context holds
+        raise ValueError(f"money is at most {MAX}") from None
+    if amount != pence:
         raise ValueError("money has at most 2 decimal places")
-    return amount.quantize(PENNY)
+    return pence
 
 
 def round_pence(amount: Decimal) -> Decimal:

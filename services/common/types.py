@@ -43,5 +43,5 @@ IsoDate = Annotated[dt.date, BeforeValidator(_iso_only)]
 IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime_only)]
 Int32 = Annotated[int, Field(ge=-INT32 - 1, le=INT32)]
 Int64 = Annotated[int, Field(ge=-INT64 - 1, le=INT64)]
-Money = Annotated[Decimal, BeforeValidator(money.parse), Field(ge=0),
+Money = Annotated[Decimal, BeforeValidator(money.parse), Field(ge=0, le=money.MAX),
                   PlainSerializer(money.fmt, return_type=str)]

@@ -23,6 +23,9 @@ from services.contracts.domain.publication import PublicationConfig
 class ContractsConfig(Settings):
     """The common settings plus the contracts service's own."""
 
+    # calls to qualification (uplift checks): a service that does not answer is a 503
+    contracts_rpc_timeout_seconds: float = Field(5.0, gt=0)
+
     contracts_timer_seconds: float = Field(5.0, gt=0)
     # §7.5 publication: the publisher's registered OCDS prefix (with its separator)
     ocds_ocid_prefix: str = "ocds-dpsse1-"

@@ -15,12 +15,10 @@ services and the gateway may import (DESIGN rule 2, enforced by import-linter).
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -31,6 +29,7 @@ from pydantic import (
 
 from services.common import money
 from services.common.events import EventBase
+from services.common.types import IsoDate, IsoDateTime
 
 __all__ = [
     "AwardedNeed",
@@ -131,14 +130,14 @@ class VariableCost(Request):
 class PlacementStart(Request):
     """``POST /placements/{id}/start`` (§7.1 pending_start → active)."""
 
-    date: dt.date
+    date: IsoDate
     reason: Annotated[str, Field(max_length=2000)] | None = None
 
 
 class PlacementEnd(Request):
     """``POST /placements/{id}/end`` (§7.1 active → ended, with an end reason)."""
 
-    date: dt.date
+    date: IsoDate
     reason: EndReasonCode
     note: Annotated[str, Field(max_length=2000)] | None = None
 
@@ -173,7 +172,7 @@ class VariationChanges(Request):
 class VariationCreate(Request):
     """``POST /placements/{id}/variations`` (§7.2: every price change is a variation)."""
 
-    effective_from: dt.date
+    effective_from: IsoDate
     changes: VariationChanges
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
 
@@ -181,7 +180,7 @@ class VariationCreate(Request):
 class ReviewCreate(Request):
     """``POST /placements/{id}/reviews`` (§7.4): 1–5 per monitored component."""
 
-    date: dt.date
+    date: IsoDate
     scores: Annotated[dict[Code, Score], Field(min_length=1)]
     child_view: Annotated[str, Field(max_length=10_000)] | None = None
     parent_view: Annotated[str, Field(max_length=10_000)] | None = None
@@ -206,7 +205,7 @@ class UpliftCreate(Request):
     category: Code
     cost_head: Code
     percent: UpliftPercent
-    effective_from: dt.date
+    effective_from: IsoDate
 
     @model_validator(mode="after")
     def _not_zero(self) -> UpliftCreate:
@@ -223,8 +222,8 @@ class BlockContractCreate(Request):
     establishment_id: Id
     places: Annotated[int, Field(ge=1, le=1000)]
     weekly_price_per_place: Money
-    start: dt.date
-    end: dt.date
+    start: IsoDate
+    end: IsoDate
     category: Code | None = None
 
     @model_validator(mode="after")
@@ -239,7 +238,7 @@ class BlockPlaceCreate(Request):
     (``POST /block-contracts/{id}/placements``). ``referral_id`` when placed from a referral."""
 
     child_reference: Annotated[str, Field(min_length=1, max_length=200)]
-    start_date: dt.date
+    start_date: IsoDate
     referral_id: Id | None = None
 
 
@@ -272,13 +271,13 @@ class PlacementQuery(Request):
     """``GET /placements/{id}``: ``on`` is the day the weekly cost and the price in force
     are shown for (default today; §7.2 "weekly cost on any date")."""
 
-    on: dt.date | None = None
+    on: IsoDate | None = None
 
 
 class BlockQuery(Request):
     """``GET /block-contracts/{id}``: occupancy and voids up to ``as_of`` (default today)."""
 
-    as_of: dt.date | None = None
+    as_of: IsoDate | None = None
 
 
 class OverdueQuery(Request):
@@ -286,7 +285,7 @@ class OverdueQuery(Request):
 
     limit: Limit = 50
     cursor: Cursor | None = None
-    as_of: dt.date | None = None
+    as_of: IsoDate | None = None
 
 
 class PublicationQuery(Request):
@@ -303,8 +302,8 @@ class BenchmarkQuery(Request):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     category: Code
-    from_: dt.date | None = Field(None, alias="from")
-    to: dt.date | None = None
+    from_: IsoDate | None = Field(None, alias="from")
+    to: IsoDate | None = None
 
 
 class CostShareQuery(Request):
@@ -321,8 +320,8 @@ class PerformanceQuery(Request):
 
     establishment_id: Id
     category: Code | None = None
-    from_: dt.date | None = Field(None, alias="from")
-    to: dt.date | None = None
+    from_: IsoDate | None = Field(None, alias="from")
+    to: IsoDate | None = None
 
 
 # --- consumed events (from the referral service) ------------------------------------------
@@ -380,7 +379,7 @@ class ReferralAwarded(EventBase):
 
     event_type: ClassVar[str] = "referral_awarded"
 
-    occurred_at: AwareDatetime
+    occurred_at: IsoDateTime
     referral_id: Id
     placement_id: Id
     authority: Code
@@ -392,11 +391,11 @@ class ReferralAwarded(EventBase):
     establishment_name: Annotated[str, Field(min_length=1)]
     child_reference: Annotated[str, Field(min_length=1)]
     price: WeeklyPrice
-    proposed_start: dt.date | None = None
+    proposed_start: IsoDate | None = None
     incentive: Incentive | None = None
     desired_outcomes: list[str] = []
-    published_at: AwareDatetime
-    awarded_at: AwareDatetime
+    published_at: IsoDateTime
+    awarded_at: IsoDateTime
     bids_count: Annotated[int, Field(ge=0)]
     compliant_bids_count: Annotated[int, Field(ge=0)]
     referral: AwardedReferral | None = None
@@ -410,7 +409,7 @@ class DirectPlacementRecorded(EventBase):
 
     event_type: ClassVar[str] = "direct_placement_recorded"
 
-    occurred_at: AwareDatetime
+    occurred_at: IsoDateTime
     direct_placement_id: Id
     placement_id: Id
     authority: Code
@@ -423,7 +422,7 @@ class DirectPlacementRecorded(EventBase):
     justification: Annotated[str, Field(min_length=1)]
     weekly_price: Money
     child_reference: Annotated[str, Field(min_length=1)]
-    start_date: dt.date | None = None
+    start_date: IsoDate | None = None
 
 
 # --- consumed events: benchmarking and name feeds ---------------------------------------
@@ -432,7 +431,7 @@ class DirectPlacementRecorded(EventBase):
 
 
 class _ReferralFeed(EventBase):
-    occurred_at: AwareDatetime
+    occurred_at: IsoDateTime
     referral_id: Id
     authority: Code
     category: Code
@@ -510,8 +509,8 @@ class PerformanceReviewed(EventBase):
 
     establishment_id: Id
     category: Code
-    period_start: dt.date
-    period_end: dt.date
+    period_start: IsoDate
+    period_end: IsoDate
     performance_index: Annotated[
         Decimal,
         BeforeValidator(_decimal_2dp),
@@ -538,4 +537,4 @@ class UpliftSet(EventBase):
     category: Code
     cost_head: Code
     percent: UpliftPercent
-    effective_from: dt.date
+    effective_from: IsoDate

@@ -14,6 +14,8 @@ Timer (DESIGN rule 4; ``DPS_CONTRACTS_TIMER_SECONDS``, default 5): the performan
 
 from __future__ import annotations
 
+from nameko.rpc import RpcProxy
+
 from services.common.logging import get_logger
 from services.common.runtime import (
     AuditRpc,
@@ -62,6 +64,7 @@ from services.contracts.messages import (
     UpliftCreate,
     VariationCreate,
 )
+from services.contracts.peers import Peers
 
 log = get_logger(__name__)
 
@@ -72,6 +75,7 @@ class ContractsService(AuditRpc):
     ctx = RequestContext()
     db = Database(store.metadata, store=store.Store)
     config = Config(ContractsConfig)
+    qualification = RpcProxy("qualification")
 
     @rpc
     def ping(self) -> str:
@@ -171,7 +175,8 @@ class ContractsService(AuditRpc):
 
     @rpc
     def set_uplift(self, body: dict) -> dict:
-        return self.db.run(uplifts.set_uplift, parse(UpliftCreate, body))
+        peers = Peers(self.qualification, self.config.contracts_rpc_timeout_seconds)
+        return self.db.run(uplifts.set_uplift, parse(UpliftCreate, body), also=(peers,))
 
     @rpc
     def create_block_contract(self, body: dict) -> dict:

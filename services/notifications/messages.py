@@ -15,7 +15,9 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.common.types import Int32, IsoDateTime, StrictBool
 
 
 class MessageType(StrEnum):
@@ -71,7 +73,7 @@ class EventBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     event_id: str = Field(min_length=1)
-    occurred_at: AwareDatetime
+    occurred_at: IsoDateTime
     request_id: str | None = None
 
 
@@ -111,7 +113,7 @@ class Contact(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     email: str
     phone: str | None = None
-    sms_opt_in: bool = False
+    sms_opt_in: StrictBool = False
 
     @field_validator("email")
     @classmethod
@@ -145,10 +147,10 @@ class NotificationView(BaseModel):
     channel: Channel
     recipient: str
     status: DeliveryStatus
-    attempts: int
+    attempts: Int32
     last_error: str | None
-    created_at: AwareDatetime
-    updated_at: AwareDatetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
     event_id: str
     reference: str | None = Field(
         description="The gateway's id of the message: Notify's notification id or the "
@@ -169,12 +171,12 @@ class NotifyCallback(BaseModel):
     reference: str | None = None
     to: str
     status: str
-    created_at: AwareDatetime
-    completed_at: AwareDatetime | None = None
-    sent_at: AwareDatetime | None = None
+    created_at: IsoDateTime
+    completed_at: IsoDateTime | None = None
+    sent_at: IsoDateTime | None = None
     notification_type: Channel
     template_id: str | None = None
-    template_version: int | None = None
+    template_version: Int32 | None = None
 
 
 class NotificationListItem(NotificationView):
@@ -184,7 +186,7 @@ class NotificationListItem(NotificationView):
     subject: str = Field(description="The message's subject (for an SMS, its email subject).")
     referral_id: str | None = None
     establishment_id: str | None = None
-    next_attempt_at: AwareDatetime | None = Field(
+    next_attempt_at: IsoDateTime | None = Field(
         None, description="When a waiting delivery is tried (again)."
     )
 

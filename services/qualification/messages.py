@@ -24,14 +24,12 @@ NOTE for whoever edits this file: keep the provider-organisation models below
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -45,6 +43,7 @@ from pydantic import (
 
 from services.common import money
 from services.common.events import EventBase
+from services.common.types import Int32, IsoDate, IsoDateTime, StrictBool
 
 
 class ProviderCreate(BaseModel):
@@ -160,7 +159,7 @@ class Contact(Request):
     name: Label
     email: EmailStr
     phone: str | None = Field(None, pattern=r"^\+?[0-9][0-9 ()-]{8,18}[0-9]$")
-    sms_opt_in: bool = False
+    sms_opt_in: StrictBool = False
 
     @model_validator(mode="after")
     def _sms_needs_phone(self) -> Contact:
@@ -182,7 +181,7 @@ class InspectionJudgement(Request):
 
     body: InspectionBody
     grade: InspectionGrade
-    date: dt.date
+    date: IsoDate
 
 
 class PassFailAnswer(Request):
@@ -194,7 +193,7 @@ class PassFailAnswer(Request):
 
     answer: Text
     evidence: Text
-    expires_on: date | None = None
+    expires_on: IsoDate | None = None
     cover: InsuranceCover | None = None
     judgement: InspectionJudgement | None = None
 
@@ -219,7 +218,7 @@ class AdditionalService(Request):
 class CohortTier(Request):
     """Cohort/sibling discount: ``percent`` off from ``min_children`` children (§4.4)."""
 
-    min_children: int
+    min_children: Int32
     percent: Number
 
 
@@ -237,7 +236,7 @@ class EstablishmentCreate(Request):
     postcode: UkPostcode
     location: Location
     categories: list[CategoryCode] = Field(min_length=1)
-    capacity: int | None = Field(None, ge=1)
+    capacity: int | None = Field(None, ge=1, le=10_000)
     contacts: list[Contact] = Field(min_length=1)
 
     @field_validator("categories")
@@ -337,9 +336,9 @@ class MembershipRemoval(Request):
 class DpsPatch(Request):
     """PATCH /dps (RULES §3). Dump with ``exclude_unset=True``."""
 
-    valid_from: date | None = None
-    valid_to: date | None = None
-    entry_open: bool | None = None
+    valid_from: IsoDate | None = None
+    valid_to: IsoDate | None = None
+    entry_open: StrictBool | None = None
 
 
 class CategoryPatch(Request):
@@ -351,16 +350,16 @@ class CategoryPatch(Request):
     """
 
     pass_fail_criteria: list[CriterionCode] | None = None
-    weighted_criteria_weights: dict[WeightedCriterion, int] | None = None
+    weighted_criteria_weights: dict[WeightedCriterion, Int32] | None = None
     cost_heads: list[str] | None = None
     optional_cost_heads: list[str] | None = None
     insurance_minimums: dict[InsuranceCoverKind, Money] | None = None
-    min_tender_period_hours: int | None = None
-    min_invited: int | None = None
+    min_tender_period_hours: Int32 | None = None
+    min_invited: Int32 | None = None
     affordability_cap: Money | None = None
     authority_caps: dict[str, Money | None] | None = None
-    competency_period_months: int | None = None
-    referral_weights: dict[ReferralWeightKey, int] | None = None
+    competency_period_months: Int32 | None = None
+    referral_weights: dict[ReferralWeightKey, Int32] | None = None
 
 
 class EligibilityQuery(Request):
@@ -382,7 +381,7 @@ class EstablishmentUpdate(Request):
 
     name: Label | None = None
     address: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
-    capacity: int | None = Field(None, ge=1)
+    capacity: int | None = Field(None, ge=1, le=10_000)
     contacts: list[Contact] | None = Field(None, min_length=1)
 
 
@@ -408,7 +407,7 @@ class EstablishmentQuery(Request):
     status: MembershipStatus | None = None
     near: str | None = Field(None, description="lat,lon, e.g. 51.27,0.52")
     radius_miles: float | None = Field(None, gt=0, le=1000, allow_inf_nan=False)
-    reverification_due: bool | None = Field(
+    reverification_due: StrictBool | None = Field(
         None, description="only memberships whose yearly re-verification is due (§4.5)"
     )
     limit: int = Field(50, ge=1, le=500)
@@ -450,7 +449,7 @@ class ApplicationQuery(Request):
     past their due date (§4.3)."""
 
     status: ApplicationStatus | None = None
-    overdue: bool | None = None
+    overdue: StrictBool | None = None
     category: CategoryCode | None = None
     establishment_id: str | None = None
     limit: int = Field(50, ge=1, le=500)
@@ -471,7 +470,7 @@ class UpliftRequest(Request):
     category: CategoryCode
     cost_head: str = Field(min_length=1, max_length=64)
     percent: Annotated[Number, Field(gt=-100, le=100)]
-    effective_from: date
+    effective_from: IsoDate
 
 
 # --- replies --------------------------------------------------------------------------
@@ -485,9 +484,9 @@ class DpsView(Reply):
     """GET /dps (RULES §3)."""
 
     status: DpsStatus
-    valid_from: date
-    valid_to: date
-    entry_open: bool
+    valid_from: IsoDate
+    valid_to: IsoDate
+    entry_open: StrictBool
 
 
 class CategoryView(Reply):
@@ -495,18 +494,18 @@ class CategoryView(Reply):
 
     code: CategoryCode
     name: str
-    version: int
+    version: Int32
     pass_fail_criteria: list[CriterionCode]
-    weighted_criteria_weights: dict[WeightedCriterion, int]
+    weighted_criteria_weights: dict[WeightedCriterion, Int32]
     cost_heads: list[str]
     optional_cost_heads: list[str]
     insurance_minimums: dict[InsuranceCoverKind, Money]
-    min_tender_period_hours: int
-    min_invited: int
+    min_tender_period_hours: Int32
+    min_invited: Int32
     affordability_cap: Money | None
     authority_caps: dict[str, Money]
-    competency_period_months: int
-    referral_weights: dict[ReferralWeightKey, int]
+    competency_period_months: Int32
+    referral_weights: dict[ReferralWeightKey, Int32]
 
 
 class CriterionFailure(Reply):
@@ -519,10 +518,10 @@ class DecisionView(Reply):
 
     status: Literal["admitted", "rejected"]
     results: dict[str, CriterionResult]
-    scores: dict[WeightedCriterion, int]
+    scores: dict[WeightedCriterion, Int32]
     competency: Score
     failures: list[CriterionFailure]
-    decided_at: AwareDatetime
+    decided_at: IsoDateTime
 
 
 class ApplicationView(ApplicationUpdate, Reply):
@@ -531,13 +530,13 @@ class ApplicationView(ApplicationUpdate, Reply):
     provider_id: str
     category: CategoryCode
     status: ApplicationStatus
-    created_at: AwareDatetime
+    created_at: IsoDateTime
     copied_from: str | None
-    config_version: int | None
-    submitted_at: AwareDatetime | None
-    due_on: date | None
+    config_version: Int32 | None
+    submitted_at: IsoDateTime | None
+    due_on: IsoDate | None
     extension_reason: str | None
-    overdue: bool
+    overdue: StrictBool
     decision: DecisionView | None
 
 
@@ -553,7 +552,7 @@ class MilestoneView(Reply):
         "reverified",
         "evidence_renewed",
     ]
-    at: AwareDatetime
+    at: IsoDateTime
     by: Actor
     criterion: str | None
     reason: str | None
@@ -562,13 +561,13 @@ class MilestoneView(Reply):
 class CompetencyMoveView(Reply):
     """One move of the core competency score with its reason (RULES §4.5, §7.4)."""
 
-    period_start: date
-    period_end: date
+    period_start: IsoDate
+    period_end: IsoDate
     performance_index: Number
-    reviews_count: int
+    reviews_count: Int32
     old: Score
     new: Score
-    at: AwareDatetime
+    at: IsoDateTime
 
 
 class CostEntryView(Reply):
@@ -576,7 +575,7 @@ class CostEntryView(Reply):
 
     head: str
     amount: Money
-    effective_from: date
+    effective_from: IsoDate
     reason: str
     uplift_id: str | None = None
 
@@ -586,15 +585,15 @@ class MembershipView(Reply):
     category: CategoryCode
     status: MembershipStatus
     application_id: str
-    admitted_on: date
+    admitted_on: IsoDate
     competency: Score
-    scores: dict[WeightedCriterion, int]
+    scores: dict[WeightedCriterion, Int32]
     core_costs: dict[str, Money] = Field(description="in force on the day asked")
     total_weekly_core_cost: Money
     cohort_discounts: list[CohortTier]
     additional_services: list[AdditionalService]
-    evidence_expiry: dict[str, date]
-    reverification_due_on: date
+    evidence_expiry: dict[str, IsoDate]
+    reverification_due_on: IsoDate
     open_failures: list[CriterionFailure]
     pending_resubmissions: list[str]
     history: list[MilestoneView]
@@ -608,7 +607,7 @@ class ContactView(Reply):
     name: str
     email: str
     phone: str | None = None
-    sms_opt_in: bool = False
+    sms_opt_in: StrictBool = False
 
 
 class EstablishmentView(Reply):
@@ -620,7 +619,7 @@ class EstablishmentView(Reply):
     postcode: str
     location: Location
     categories: list[CategoryCode]
-    capacity: int | None
+    capacity: Int32 | None
     contacts: list[ContactView]
     inspections: list[InspectionJudgement]
     memberships: list[MembershipView]
@@ -645,7 +644,7 @@ class EligibleEstablishment(Reply):
 class Standing(Reply):
     """An establishment's standing in a category (RULES §6.2 compliance, §6.3 C)."""
 
-    admitted: bool
+    admitted: StrictBool
     status: MembershipStatus | None = Field(description="null: never a member")
     competency: Score
 
@@ -654,7 +653,7 @@ class UpliftResult(Reply):
     """What ``apply_uplift`` did (RULES §7.2); a repeat of the same uplift id is a no-op."""
 
     uplift_id: str
-    already_applied: bool
+    already_applied: StrictBool
     applied: list[str] = Field(description="establishment ids whose price changed")
     skipped: list[dict] = Field(description="establishment id and why it was left alone")
 
@@ -679,7 +678,7 @@ class ApplicationDecided(MembershipEvent):
     application_id: str
     status: Literal["admitted", "rejected"]
     failures: list[CriterionFailure]
-    scores: dict[WeightedCriterion, int]
+    scores: dict[WeightedCriterion, Int32]
     competency: Score
     core_costs: dict[str, Money]
     total_weekly_core_cost: Money
@@ -690,13 +689,13 @@ class MembershipAdmitted(MembershipEvent):
 
     event_type: ClassVar[str] = "membership_admitted"
     membership_id: str
-    admitted_on: date
+    admitted_on: IsoDate
     location: Location
     competency: Score
     core_costs: dict[str, Money]
     total_weekly_core_cost: Money
     cohort_discounts: list[CohortTier]
-    reverification_due_on: date
+    reverification_due_on: IsoDate
 
 
 class MembershipSuspended(MembershipEvent):
@@ -707,7 +706,7 @@ class MembershipSuspended(MembershipEvent):
     criterion: str
     reason: str
     suspended_by: Actor
-    suspended_on: date
+    suspended_on: IsoDate
 
 
 class MembershipReinstated(MembershipEvent):
@@ -716,7 +715,7 @@ class MembershipReinstated(MembershipEvent):
     event_type: ClassVar[str] = "membership_reinstated"
     membership_id: str
     criteria: list[str]
-    reinstated_on: date
+    reinstated_on: IsoDate
     competency: Score
     core_costs: dict[str, Money]
     total_weekly_core_cost: Money
@@ -726,7 +725,7 @@ class MembershipRemoved(MembershipEvent):
     event_type: ClassVar[str] = "membership_removed"
     membership_id: str
     reason: str
-    removed_on: date
+    removed_on: IsoDate
 
 
 class EvidenceExpiring(MembershipEvent):
@@ -735,8 +734,8 @@ class EvidenceExpiring(MembershipEvent):
     event_type: ClassVar[str] = "evidence_expiring"
     membership_id: str
     criterion: str
-    expires_on: date
-    days_left: int
+    expires_on: IsoDate
+    days_left: Int32
 
 
 class CompetencyChanged(MembershipEvent):
@@ -747,9 +746,9 @@ class CompetencyChanged(MembershipEvent):
     old: Score
     new: Score
     performance_index: Number
-    period_start: date
-    period_end: date
-    reviews_count: int
+    period_start: IsoDate
+    period_end: IsoDate
+    reviews_count: Int32
 
 
 class CoreCostsChanged(MembershipEvent):
@@ -761,7 +760,7 @@ class CoreCostsChanged(MembershipEvent):
     old: Money
     new: Money
     percent: Number
-    effective_from: date
+    effective_from: IsoDate
     uplift_id: str
     reason: str
     core_costs: dict[str, Money] = Field(description="every head in force from effective_from")
@@ -774,7 +773,7 @@ class ReverificationDue(MembershipEvent):
 
     event_type: ClassVar[str] = "reverification_due"
     membership_id: str
-    due_on: date
+    due_on: IsoDate
 
 
 class EstablishmentContactsChanged(EventBase):
@@ -807,10 +806,10 @@ class PerformanceReviewed(EventBase):
     event_type: ClassVar[str] = "performance_reviewed"
     establishment_id: str
     category: CategoryCode | None = None
-    period_start: date
-    period_end: date
+    period_start: IsoDate
+    period_end: IsoDate
     performance_index: Annotated[Number, Field(ge=0, le=100)]
-    reviews_count: int = Field(ge=1)
+    reviews_count: int = Field(ge=1, le=1_000_000)
 
     @model_validator(mode="after")
     def _period_in_order(self) -> PerformanceReviewed:
@@ -833,4 +832,4 @@ class UpliftSet(EventBase):
     category: str
     cost_head: str
     percent: Annotated[Number, Field(gt=-100, le=100)]
-    effective_from: date
+    effective_from: IsoDate

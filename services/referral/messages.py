@@ -19,12 +19,10 @@ Conventions:
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -36,6 +34,7 @@ from pydantic import (
 
 from services.common.events import EventBase
 from services.common.money import fmt, parse
+from services.common.types import Int32, IsoDate, IsoDateTime, StrictBool
 from services.scoring.messages import RankedBidMsg, SubscoresMsg, WeightsMsg
 
 MAX_RADIUS_MILES = 200
@@ -78,7 +77,7 @@ class Child(_Model):
     gender: Name | None = None
     legal_status: Name | None = None
     name: Name | None = None
-    date_of_birth: date | None = None
+    date_of_birth: IsoDate | None = None
 
 
 class Need(_Model):
@@ -86,7 +85,7 @@ class Need(_Model):
 
     code: Code
     label: Name
-    marks: int = Field(gt=0)
+    marks: int = Field(gt=0, le=1000)
 
 
 class Feature(_Model):
@@ -94,8 +93,8 @@ class Feature(_Model):
 
     code: Code
     label: Name
-    must_have: bool = False
-    marks: int = Field(default=0, ge=0)
+    must_have: StrictBool = False
+    marks: int = Field(default=0, ge=0, le=1000)
 
     @model_validator(mode="after")
     def _desirable_has_marks(self) -> Feature:
@@ -110,7 +109,7 @@ class Incentive(_Model):
     kind: Literal["early_step_down", "other"] = "early_step_down"
     description: Text
     premium: Money | None = None
-    within_weeks: int | None = Field(default=None, gt=0)
+    within_weeks: int | None = Field(default=None, gt=0, le=520)
 
 
 class ReferralCreate(_Model):
@@ -126,13 +125,13 @@ class ReferralCreate(_Model):
     home_location: Location
     address: Text | None = None
     radius_miles: float = Field(gt=0, le=MAX_RADIUS_MILES)
-    deadline: AwareDatetime
+    deadline: IsoDateTime
     needs: list[Need] = []
     features: list[Feature] = []
     desired_outcomes: list[Text] = Field(min_length=1)
     weights: WeightsMsg | None = None
-    price_weight: int | None = None
-    min_invited: int | None = Field(default=None, ge=1)
+    price_weight: Int32 | None = None
+    min_invited: int | None = Field(default=None, ge=1, le=1000)
     incentive: Incentive | None = None
 
     @model_validator(mode="after")
@@ -145,7 +144,7 @@ class ReferralCreate(_Model):
 
 
 class PublishRequest(_Model):
-    accept_fewer: bool = False
+    accept_fewer: StrictBool = False
 
 
 class RadiusRequest(_Model):
@@ -163,13 +162,13 @@ class Contact(_Model):
     name: Name
     email: Name
     phone: Name | None = None
-    sms_opt_in: bool = False
+    sms_opt_in: StrictBool = False
 
 
 class CohortTier(_Model):
     """Qualified cohort/sibling discount (§4.4): ``percent`` off from ``min_children``."""
 
-    min_children: int = Field(ge=1)
+    min_children: int = Field(ge=1, le=100)
     percent: Percent
 
 
@@ -194,7 +193,7 @@ class EstablishmentSnapshot(_Model):
 class Standing(_Model):
     """An establishment's membership at the deadline (§6.2, §6.3 C), recorded at close."""
 
-    admitted: bool
+    admitted: StrictBool
     competency: Decimal = Field(ge=0, le=100)
 
 
@@ -219,7 +218,7 @@ class BidCreate(_Model):
     needs_met: list[Code] = []
     features_met: list[Code] = []
     outcomes_statement: Text
-    proposed_start: date | None = None
+    proposed_start: IsoDate | None = None
 
 
 class QuestionCreate(_Model):
@@ -270,7 +269,7 @@ class DirectPlacementCreate(_Model):
 
 
 class AnonymisedChild(_Model):
-    age: int
+    age: Int32
     gender: str | None = None
     legal_status: str | None = None
 
@@ -281,8 +280,8 @@ class AnonymisedProfile(_Model):
 
     referral_id: str
     category: str
-    deadline: AwareDatetime
-    children_count: int
+    deadline: IsoDateTime
+    children_count: Int32
     children: list[AnonymisedChild]
     needs: list[Need]
     features: list[Feature]
@@ -297,7 +296,7 @@ class InvitationNotice(_Model):
     establishment_id: str
     provider_id: str
     name: str
-    distance_miles: int
+    distance_miles: Int32
     contacts: list[Contact]
 
 
@@ -325,12 +324,12 @@ class ReferralView(_Model):
     status: str
     spec: ReferralCreate
     weights: WeightsMsg
-    min_invited: int
-    created_at: AwareDatetime
-    published_at: AwareDatetime | None
-    closed_at: AwareDatetime | None
+    min_invited: Int32
+    created_at: IsoDateTime
+    published_at: IsoDateTime | None
+    closed_at: IsoDateTime | None
     invitations: list[InvitationNotice]
-    declines_count: int
+    declines_count: Int32
     evaluation: EvaluationView | None
     parent_choice_bid_id: str | None
     awarded_bid_id: str | None
@@ -340,13 +339,13 @@ class ReferralView(_Model):
 
 class PublishResult(_Model):
     status: str
-    invited: int
+    invited: Int32
 
 
 class RadiusResult(_Model):
     radius_miles: float
-    invited_total: int
-    newly_invited: int
+    invited_total: Int32
+    newly_invited: Int32
 
 
 class PriceBreakdown(_Model):
@@ -355,7 +354,7 @@ class PriceBreakdown(_Model):
     ``discount = round_half_up(children × Σ core_costs × discount_percent / 100)``."""
 
     core_costs: dict[str, Money]
-    children: int
+    children: Int32
     variable_costs: list[VariableCost]
     discount_percent: Percent
     discount: Money
@@ -370,17 +369,17 @@ class BidView(BidCreate):
     provider_id: str
     status: Literal["submitted", "withdrawn"]
     price: PriceBreakdown
-    submitted_at: AwareDatetime
-    withdrawn_at: AwareDatetime | None = None
+    submitted_at: IsoDateTime
+    withdrawn_at: IsoDateTime | None = None
     withdrawn_reason: str | None = None
-    outcome_scores: dict[str, int] | None = None
+    outcome_scores: dict[str, Int32] | None = None
 
 
 class BidsView(_Model):
     """``GET /referrals/{id}/bids`` (§5, §10): the owner sees only ``count`` until the bids
     are opened; a provider sees its own bids and no count."""
 
-    count: int | None = None
+    count: Int32 | None = None
     items: list[BidView] | None = None
 
 
@@ -391,8 +390,8 @@ class QuestionView(_Model):
     question_id: str
     question: str
     answer: str | None
-    asked_at: AwareDatetime
-    answered_at: AwareDatetime | None
+    asked_at: IsoDateTime
+    answered_at: IsoDateTime | None
     establishment_id: str | None = None
 
 
@@ -402,14 +401,14 @@ class FeedbackView(_Model):
 
     bid_id: str
     establishment_id: str
-    awarded: bool
-    compliant: bool
+    awarded: StrictBool
+    compliant: StrictBool
     reason: str | None = None
-    rank: int | None = None
+    rank: Int32 | None = None
     total: Decimal | None = None
     subscores: SubscoresMsg | None = None
     weekly_price: Money
-    compliant_bids_count: int
+    compliant_bids_count: Int32
     winning_total: Decimal | None = None
 
 
@@ -448,13 +447,13 @@ class ReferralSummary(_Model):
     status: str
     child_reference: str
     radius_miles: float
-    deadline: AwareDatetime
-    created_at: AwareDatetime
-    published_at: AwareDatetime | None
-    closed_at: AwareDatetime | None
-    invited_count: int
-    bids_count: int
-    declines_count: int
+    deadline: IsoDateTime
+    created_at: IsoDateTime
+    published_at: IsoDateTime | None
+    closed_at: IsoDateTime | None
+    invited_count: Int32
+    bids_count: Int32
+    declines_count: Int32
 
 
 class DeclineView(_Model):
@@ -463,16 +462,16 @@ class DeclineView(_Model):
     establishment_id: str
     reason_code: str
     note: str | None
-    declined_at: AwareDatetime
+    declined_at: IsoDateTime
 
 
 class CloseResult(_Model):
     """``POST /referrals/{id}/close`` reply: the live bids kept for evaluation (§5)."""
 
     status: str
-    closed_at: AwareDatetime
-    bids_count: int
-    early: bool
+    closed_at: IsoDateTime
+    bids_count: Int32
+    early: StrictBool
 
 
 class OutcomeScoreView(_Model):
@@ -480,7 +479,7 @@ class OutcomeScoreView(_Model):
     the mean that scoring uses (§5)."""
 
     bid_id: str
-    outcome_scores: dict[str, int]
+    outcome_scores: dict[str, Int32]
     mean: Decimal
 
 
@@ -493,7 +492,7 @@ class ParentChoiceView(_Model):
 class CancelResult(_Model):
     status: str
     reason: str
-    cancelled_at: AwareDatetime
+    cancelled_at: IsoDateTime
 
 
 class DirectPlacementView(DirectPlacementCreate):
@@ -504,7 +503,7 @@ class DirectPlacementView(DirectPlacementCreate):
     authority: str
     provider_id: str
     establishment_name: str | None = None
-    recorded_at: AwareDatetime
+    recorded_at: IsoDateTime
 
 
 # --------------------------------------------------------------------------- events
@@ -570,8 +569,8 @@ class ReferralClosed(_ReferralEvent):
     """§8: tell the owning commissioner how many bids were received."""
 
     event_type = "referral_closed"
-    bids_count: int
-    early: bool
+    bids_count: Int32
+    early: StrictBool
 
 
 class ShortlistEntry(_Model):
@@ -606,15 +605,15 @@ class ReferralAwarded(_ReferralEvent):
     contacts: list[Contact]
     child_reference: str
     price: PriceBreakdown
-    proposed_start: date | None
+    proposed_start: IsoDate | None
     incentive: Incentive | None
     desired_outcomes: list[str]
-    published_at: AwareDatetime
-    awarded_at: AwareDatetime
-    bids_count: int
-    compliant_bids_count: int
+    published_at: IsoDateTime
+    awarded_at: IsoDateTime
+    bids_count: Int32
+    compliant_bids_count: Int32
     winning_total: Decimal | None
-    parent_choice: bool
+    parent_choice: StrictBool
     parent_choice_reason: str | None
     referral: ReferralCreate
 
@@ -633,7 +632,7 @@ class ReferralUnsuccessful(_ReferralEvent):
     """§5: no compliant bid. Each bidder's reason follows as its own ``bid_feedback``."""
 
     event_type = "referral_unsuccessful"
-    bids_count: int
+    bids_count: Int32
 
 
 class ReferralCancelled(_ReferralEvent):

@@ -14,12 +14,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import eventlet
-from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy, ServiceProxy
 
-from services.common.errors import InvalidInput, NotFound, Unavailable
-from services.common.logging import get_logger
+from services.common.errors import InvalidInput, NotFound
+from services.common.runtime import call_remote
 from services.qualification.messages import (
     CategoryView,
     EligibilityQuery,
@@ -34,8 +32,6 @@ from services.scoring.messages import (
     WeightsMsg,
     scoring_service_name,
 )
-
-log = get_logger(__name__)
 
 
 class ScoringProxies(RpcProxy):
@@ -54,21 +50,6 @@ class ScoringProxies(RpcProxy):
             return ServiceProxy(worker_ctx, name, self.rpc_reply_listener, **self.options)
 
         return proxy
-
-
-def remote(service: str, call: Callable[[], Any], timeout: float) -> Any:
-    """Run an RPC with a timeout; a service that does not answer becomes ``Unavailable``
-    naming it (→ 503). Typed domain errors pass through."""
-    try:
-        with eventlet.Timeout(timeout):
-            return call()
-    except eventlet.Timeout:
-        log.warning("rpc timed out", target=service, seconds=timeout)
-        raise Unavailable(
-            f"the {service} service did not answer within {timeout:g}s", [{"service": service}]
-        ) from None
-    except UnknownService:
-        raise Unavailable(f"the {service} service is not running", [{"service": service}]) from None
 
 
 def snapshot(e: EligibleEstablishment) -> EstablishmentSnapshot:
@@ -99,7 +80,7 @@ class Peers:
         self.timeout = timeout
 
     def _call(self, service: str, call: Callable[[], Any]) -> Any:
-        return remote(service, call, self.timeout)
+        return call_remote(service, call, self.timeout)
 
     def category(self, code: str) -> CategoryView:
         """The category's settings (§2): its referral weights template, minimum invited and

@@ -22,7 +22,6 @@ from decimal import Decimal
 from typing import Annotated, Literal, get_args
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -32,6 +31,7 @@ from pydantic import (
 )
 
 from services.common.money import fmt, parse
+from services.common.types import Int32, IsoDateTime, StrictBool
 
 SERVICE_NAME = "scoring"
 Category = Literal["SEN", "FOSTERCARE", "RESIDENTIAL", "ALT_EDUCATION", "SUPPORTED_ACCOMMODATION"]
@@ -78,14 +78,14 @@ class WeightsMsg(_Request):
 class NeedMsg(_Request):
     code: str
     label: str = ""
-    marks: int
+    marks: Int32
 
 
 class FeatureMsg(_Request):
     code: str
     label: str = ""
-    must_have: bool = False
-    marks: int = 0  # ignored for must-haves (§6.2)
+    must_have: StrictBool = False
+    marks: Int32 = 0  # ignored for must-haves (§6.2)
 
 
 class VariableCostMsg(_Request):
@@ -116,8 +116,8 @@ class BidMsg(_Request):
     outcome_scores: list[Decimal] = []
     needs_met: list[str] = []
     features_met: list[str] = []
-    admitted_at_deadline: bool
-    submitted_at: AwareDatetime
+    admitted_at_deadline: StrictBool
+    submitted_at: IsoDateTime
 
     @model_validator(mode="after")
     def _one_price(self) -> BidMsg:
@@ -136,7 +136,7 @@ class ScoringRequest(_Request):
 
     category: Category
     weights: WeightsMsg | None = None
-    price_weight: int | None = None
+    price_weight: Int32 | None = None
     template: WeightsMsg | None = None
     needs: list[NeedMsg] = []
     features: list[FeatureMsg] = []
@@ -148,10 +148,10 @@ class ResolveWeightsRequest(_Request):
     (§6.1). The reply is a ``WeightsMsg``."""
 
     weights: WeightsMsg | None = None
-    price_weight: int | None = None
+    price_weight: Int32 | None = None
     template: WeightsMsg | None = None
-    has_needs: bool
-    has_desirable: bool
+    has_needs: StrictBool
+    has_desirable: StrictBool
 
 
 class SubscoresMsg(_Reply):
@@ -169,9 +169,9 @@ class RankedBidMsg(_Reply):
 
     bid_id: str
     establishment_id: str
-    compliant: bool
+    compliant: StrictBool
     reason: str | None = None
-    rank: int | None = None
+    rank: Int32 | None = None
     total: Points | None = None  # rounded for display (§6.3)
     total_exact: str | None = None  # exact fraction, e.g. "1009/12"
     quality_total: Points | None = None  # all but price (§6.3 first tie-break)

@@ -342,3 +342,18 @@ class FakeStore:
     def ensure_anonymisation_secret(self, secret: str, name: str = "benchmarks") -> str:
         self.secret = self.secret or secret
         return self.secret
+
+
+class FakePeers:
+    """qualification as the contracts handlers see it (``services.contracts.peers``)."""
+
+    def __init__(self, cost_heads: dict[str, list[str]] | None = None):
+        self.cost_heads = cost_heads or {"SEN": ["premises", "staffing", "education"]}
+
+    def category(self, code: str):
+        from services.qualification.messages import CategoryView
+
+        if code not in self.cost_heads:
+            return None
+        return CategoryView.model_construct(code=code, cost_heads=self.cost_heads[code],
+                                            optional_cost_heads=[])

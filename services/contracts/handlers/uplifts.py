@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import uuid
 
-from services.common.errors import Conflict
+from services.common.errors import Conflict, InvalidInput
 from services.contracts import access, domain
 from services.contracts.handlers.common import apply_uplift
 from services.contracts.messages import UpliftCreate, UpliftSet
 
 
-def set_uplift(data: UpliftCreate, uow, principal: dict) -> dict:
+def set_uplift(data: UpliftCreate, uow, principal: dict, peers) -> dict:
     """The contract manager's common annual uplift of one core head in one category: from its
     effective date on the same head of every placement agreed before that date and not ended
     by then (never variable costs), and — through ``uplift_set`` — on the qualified core costs
     of admitted establishments (§7.2). One uplift per category at a time (advisory lock)."""
     access.can_set_uplift(principal)
+    known = peers.category(data.category)
+    if known is None:
+        raise InvalidInput.at(["category"], f"unknown category {data.category!r}")
+    if data.cost_head not in (*known.cost_heads, *known.optional_cost_heads):
+        raise InvalidInput.at(["cost_head"], f"{data.cost_head!r} is not a core cost head of "
+                                             f"{data.category}")
     uplift = domain.Uplift(
         str(uuid.uuid4()), data.category, data.cost_head, data.percent, data.effective_from
     )

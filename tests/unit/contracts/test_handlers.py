@@ -40,7 +40,7 @@ from services.contracts.messages import (
     VariationCreate,
 )
 from tests.support.contracts_builders import CHILD_REFERENCE, award_event, direct_event
-from tests.support.contracts_fakes import FakeStore
+from tests.support.contracts_fakes import FakePeers, FakeStore
 from tests.support.fake_uow import FakeUnitOfWork
 
 KCC = {"id": "k1", "role": "commissioner", "authority": "KCC"}
@@ -91,6 +91,7 @@ def test_s7_2_an_award_after_an_uplift_keeps_it_from_its_date(store):
         ),
         FakeUnitOfWork(store=store),
         MANAGER,
+        FakePeers(),
     )
     created = awarded(store)
     assert [a["action"] for a in created.audits] == ["placement.created", "placement.uplifted"]
@@ -209,15 +210,27 @@ def test_s7_2_an_uplift_varies_placements_and_emits_uplift_set(store, uow):
     body = UpliftCreate(
         category="SEN", cost_head="premises", percent="3.1", effective_from=date(2026, 4, 1)
     )
-    view = uplifts.set_uplift(body, uow, MANAGER)
+    view = uplifts.set_uplift(body, uow, MANAGER, FakePeers())
     assert view["placements_uplifted"] == 1
     assert uow.event_types() == ["uplift_set"]
     assert [a["action"] for a in uow.audits] == ["placement.uplifted", "uplift.set"]
     assert store.locks == ["uplift:SEN"]
     with pytest.raises(Conflict, match="already set"):
-        uplifts.set_uplift(body, FakeUnitOfWork(store=store), MANAGER)
+        uplifts.set_uplift(body, FakeUnitOfWork(store=store), MANAGER, FakePeers())
     with pytest.raises(Forbidden):
-        uplifts.set_uplift(body, FakeUnitOfWork(store=store), KCC)
+        uplifts.set_uplift(body, FakeUnitOfWork(store=store), KCC, FakePeers())
+
+
+@pytest.mark.parametrize(("change", "field"), [({"category": "KIDS"}, "category"),
+                                               ({"cost_head": "ponies"}, "cost_head")])
+def test_s7_2_an_uplift_of_an_unknown_category_or_core_head_is_422_naming_it(
+        store, uow, change, field):
+    body = UpliftCreate(**{"category": "SEN", "cost_head": "premises", "percent": "3.1",
+                           "effective_from": date(2026, 4, 1), **change})
+    with pytest.raises(InvalidInput) as refused:
+        uplifts.set_uplift(body, uow, MANAGER, FakePeers())
+    assert refused.value.errors[0]["loc"] == [field]
+    assert uow.committed == 0 and store.locks == []
 
 
 # --- reviews and performance (§7.4) --------------------------------------------------------
