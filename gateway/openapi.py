@@ -35,19 +35,17 @@ PROBLEM_SCHEMA = {
     "additionalProperties": True,
 }
 
-ALWAYS = (400, 422, 429, 503)
-"""Any operation: bad JSON or query, invalid content, rate limit, a service down."""
+ALWAYS = (400, 404, 422, 429, 503)
+"""Any operation: bad JSON or query, an unknown object (in the path or the query), invalid
+content, rate limit, a service down."""
 AUTHENTICATED = (401, 403)
-WITH_ID = (404,)
 WRITES = (409,)
 
 
 def _error_codes(path: str, method: str, operation: dict) -> list[int]:
     codes = list(ALWAYS)
-    if operation.get("security") != []:
+    if operation.get("security"):  # public operations declare none
         codes += AUTHENTICATED
-    if "{" in path:
-        codes += WITH_ID
     if method in ("post", "put", "patch", "delete"):
         codes += WRITES
         codes.append(413)
@@ -65,6 +63,8 @@ def complete(doc: dict) -> dict:
                 continue
             responses = operation["responses"]
             for code in _error_codes(path, method, operation):
+                if str(code) in responses and code != 422:  # the route's own answer stands
+                    continue
                 responses[str(code)] = {"description": TITLES.get(code, "Error"),
                                         "content": {PROBLEM: {"schema": ref}}}
     return doc
@@ -74,7 +74,9 @@ def register(app) -> None:
     """``/openapi.json`` (the document) and ``/docs`` (the interactive reference)."""
     cache: dict[str, dict] = {}
 
-    @app.get("/openapi.json")
+    @app.get("/openapi.json", responses={200: {
+        "description": "This document", "content": {"application/json": {"schema": {
+            "type": "object"}}}}})
     def openapi():
         """OpenAPI 3 document generated from the request models."""
         if "doc" not in cache:
@@ -83,7 +85,4 @@ def register(app) -> None:
 
     app.register_blueprint(SwaggerUI.register("/openapi.json"), url_prefix="/docs")
 
-    @app.get("/docs")
-    def docs():
-        """The interactive API reference (Swagger UI)."""
-        return redirect("/docs/swagger")
+    app.add_url_rule("/docs", "docs", lambda: redirect("/docs/swagger"))

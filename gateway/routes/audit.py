@@ -24,6 +24,45 @@ class AuditQuery(BaseModel):
     limit: int = Field(100, ge=1, le=1000)
 
 
+class AuditRecord(BaseModel):
+    """One hash-chained audit record (RULES §9)."""
+
+    model_config = ConfigDict(extra="allow")
+    service: str
+    seq: int | None
+    occurred_at: str
+    actor: dict
+    action: str
+    entity_type: str
+    entity_id: str
+    before: object = None
+    after: object = None
+    request_id: str | None
+    prev_hash: str | None
+    hash: str | None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditRecord]
+    next_cursor: str | None
+
+
+class ChainResult(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    ok: bool
+    checked: int
+
+
+class VerifyReply(BaseModel):
+    """``first_bad`` names the first broken record; ``unsealed`` counts records written
+    during the check and not yet in the chain."""
+
+    model_config = ConfigDict(extra="allow")
+    ok: bool
+    checked: int
+    services: dict[str, ChainResult]
+
+
 def _services(name: str | None) -> tuple[str, ...]:
     if name is None:
         return AUDITED_SERVICES
@@ -32,7 +71,7 @@ def _services(name: str | None) -> tuple[str, ...]:
     return (name,)
 
 
-@bp.get("/audit")
+@bp.get("/audit", responses={200: AuditPage})
 @require("lead", "auditor")
 def records(query: AuditQuery):
     """Audit records of every service, newest last within each service."""
@@ -46,7 +85,7 @@ def records(query: AuditQuery):
     return {"items": items[: query.limit], "next_cursor": None}
 
 
-@bp.get("/audit/verify")
+@bp.get("/audit/verify", responses={200: VerifyReply})
 @require("lead", "auditor")
 def verify():
     """Verify every service's chain: ``{ok, checked, first_bad?, services}``."""

@@ -21,23 +21,34 @@ from gateway.app import call
 from gateway.auth import require
 from gateway.idempotency import idempotent
 from services.contracts.messages import (
+    PUBLICATION_RESPONSE,
     BenchmarkQuery,
+    BenchmarkView,
     BlockContractCreate,
     BlockPath,
     BlockPlaceCreate,
     BlockQuery,
+    BlockView,
     CostShareQuery,
+    CostShareView,
+    OverduePage,
     OverdueQuery,
     PerformanceQuery,
+    PerformanceView,
     PlacementEnd,
+    PlacementPage,
     PlacementPath,
     PlacementQuery,
     PlacementsQuery,
     PlacementStart,
+    PlacementView,
     PublicationQuery,
     ReviewCreate,
+    ReviewReply,
     UpliftCreate,
+    UpliftView,
     VariationCreate,
+    VariationReply,
 )
 
 bp = APIBlueprint(
@@ -59,7 +70,7 @@ def _query(model) -> dict:
 # --- placements (§7.1, §7.2, §7.4) ----------------------------------------------------------
 
 
-@bp.get("/placements")
+@bp.get("/placements", responses={200: PlacementPage})
 @require(*READERS)
 def list_placements(query: PlacementsQuery):
     """Placements: a commissioner its authority's, a provider its own without child details,
@@ -67,7 +78,7 @@ def list_placements(query: PlacementsQuery):
     return call("contracts", "list_placements", _query(query))
 
 
-@bp.get("/placements/<placement_id>")
+@bp.get("/placements/<placement_id>", responses={200: PlacementView})
 @require(*READERS)
 def get_placement(path: PlacementPath, query: PlacementQuery):
     """One placement with its price history, weekly cost on ``on`` (default today), reviews
@@ -75,21 +86,21 @@ def get_placement(path: PlacementPath, query: PlacementQuery):
     return call("contracts", "get_placement", path.placement_id, _query(query))
 
 
-@bp.post("/placements/<placement_id>/start")
+@bp.post("/placements/<placement_id>/start", responses={200: PlacementView})
 @require(*OWNERS)
 def start_placement(path: PlacementPath, body: PlacementStart):
     """``pending_start → active`` on ``date`` (owner commissioner, §7.1)."""
     return call("contracts", "start_placement", path.placement_id, body.model_dump(mode="json"))
 
 
-@bp.post("/placements/<placement_id>/end")
+@bp.post("/placements/<placement_id>/end", responses={200: PlacementView})
 @require(*OWNERS)
 def end_placement(path: PlacementPath, body: PlacementEnd):
     """``active → ended`` on ``date`` with an end reason (owner commissioner, §7.1)."""
     return call("contracts", "end_placement", path.placement_id, body.model_dump(mode="json"))
 
 
-@bp.post("/placements/<placement_id>/variations")
+@bp.post("/placements/<placement_id>/variations", responses={201: VariationReply})
 @require(*OWNERS)
 @idempotent
 def vary_placement(path: PlacementPath, body: VariationCreate):
@@ -98,7 +109,7 @@ def vary_placement(path: PlacementPath, body: VariationCreate):
     return call("contracts", "vary_placement", path.placement_id, body_json), 201
 
 
-@bp.post("/placements/<placement_id>/reviews")
+@bp.post("/placements/<placement_id>/reviews", responses={201: ReviewReply})
 @require(*OWNERS)
 @idempotent
 def record_review(path: PlacementPath, body: ReviewCreate):
@@ -107,7 +118,7 @@ def record_review(path: PlacementPath, body: ReviewCreate):
     return call("contracts", "record_review", path.placement_id, body.model_dump(mode="json")), 201
 
 
-@bp.get("/reviews/overdue")
+@bp.get("/reviews/overdue", responses={200: OverduePage})
 @require("commissioner", "lead", "contract_manager")
 def overdue_reviews(query: OverdueQuery):
     """Active placements whose review is overdue on ``as_of`` (default today), most overdue
@@ -118,7 +129,7 @@ def overdue_reviews(query: OverdueQuery):
 # --- uplifts (§7.2) -----------------------------------------------------------------------
 
 
-@bp.post("/uplifts")
+@bp.post("/uplifts", responses={201: UpliftView})
 @require("contract_manager")
 @idempotent
 def set_uplift(body: UpliftCreate):
@@ -131,7 +142,7 @@ def set_uplift(body: UpliftCreate):
 # --- block contracts (§7.3) -----------------------------------------------------------------
 
 
-@bp.post("/block-contracts")
+@bp.post("/block-contracts", responses={201: BlockView})
 @require(*OWNERS)
 @idempotent
 def create_block_contract(body: BlockContractCreate):
@@ -140,7 +151,7 @@ def create_block_contract(body: BlockContractCreate):
     return call("contracts", "create_block_contract", body.model_dump(mode="json")), 201
 
 
-@bp.get("/block-contracts/<block_id>")
+@bp.get("/block-contracts/<block_id>", responses={200: BlockView})
 @require("commissioner", "lead", "contract_manager")
 def get_block_contract(path: BlockPath, query: BlockQuery):
     """Occupancy and voids (unused place-weeks) up to ``as_of`` (§7.3): owner and contract
@@ -148,7 +159,7 @@ def get_block_contract(path: BlockPath, query: BlockQuery):
     return call("contracts", "get_block_contract", path.block_id, _query(query))
 
 
-@bp.post("/block-contracts/<block_id>/placements")
+@bp.post("/block-contracts/<block_id>/placements", responses={201: PlacementView})
 @require(*OWNERS)
 @idempotent
 def place_in_block(path: BlockPath, body: BlockPlaceCreate):
@@ -160,7 +171,7 @@ def place_in_block(path: BlockPath, body: BlockPlaceCreate):
 # --- publication (§7.5) -----------------------------------------------------------------------
 
 
-@bp.get("/publications/awards")
+@bp.get("/publications/awards", responses={200: PUBLICATION_RESPONSE})
 @require()
 def award_publication(query: PublicationQuery):
     """The quarter's awards as an OCDS 1.1 release package (``format=ocds``) or CSV
@@ -182,7 +193,7 @@ def award_publication(query: PublicationQuery):
 # --- benchmarks (§7.6), cost shares (§7.7), performance (§7.4) --------------------------------
 
 
-@bp.get("/benchmarks")
+@bp.get("/benchmarks", responses={200: BenchmarkView})
 @require("commissioner", "lead", "contract_manager")
 def benchmarks(query: BenchmarkQuery):
     """A category's figures over ``from``..``to`` (default the last 12 months): cost
@@ -192,7 +203,7 @@ def benchmarks(query: BenchmarkQuery):
     return call("contracts", "benchmarks", _query(query))
 
 
-@bp.get("/cost-shares")
+@bp.get("/cost-shares", responses={200: CostShareView})
 @require("contract_manager", "lead")
 def cost_shares(query: CostShareQuery):
     """Financial year ``year``/``year+1``: running cost split by placements of the previous
@@ -200,7 +211,7 @@ def cost_shares(query: CostShareQuery):
     return call("contracts", "cost_shares", _query(query))
 
 
-@bp.get("/performance")
+@bp.get("/performance", responses={200: PerformanceView})
 @require("contract_manager", "lead")
 def performance(query: PerformanceQuery):
     """An establishment's performance index over a period (§7.4) and the reports sent to

@@ -190,7 +190,10 @@ def list_establishments(query: EstablishmentQuery):
     return _call("list_establishments", _q(query))
 
 
-@bp.get("/establishments/export")
+@bp.get("/establishments/export", responses={200: {
+    "description": "Admitted establishments with their memberships (format=json or csv)",
+    "content": {"application/json": {"schema": {"type": "object"}},
+                "text/csv": {"schema": {"type": "string"}}}}})
 @require("lead", "contract_manager")
 def export_establishments(query: ExportQuery):
     """Admitted establishments with their memberships, as JSON or CSV (one row per

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from flask import Response, current_app, jsonify
 from flask_openapi3 import APIBlueprint, Tag
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
 from gateway.auth import require
 from gateway.rpc import ServiceUnavailable
@@ -25,7 +26,15 @@ def _ping(service: str) -> str:
         return str(exc)
 
 
-@bp.get("/health")
+class Health(BaseModel):
+    """Every service's answer to a ping; ``failing`` names those that did not answer."""
+
+    status: str
+    services: dict[str, str]
+    failing: list[str] | None = None
+
+
+@bp.get("/health", responses={200: Health, 503: Health})
 @require(public=True)
 def health():
     """Pings every service; 503 names the failing ones."""
@@ -43,7 +52,8 @@ def health():
     return jsonify(body), 503 if failing else 200
 
 
-@bp.get("/metrics")
+@bp.get("/metrics", responses={200: {"description": "Prometheus text exposition",
+                                    "content": {"text/plain": {"schema": {"type": "string"}}}}})
 @require(public=True)
 def metrics():
     """Prometheus text: request counts and latencies per route, RPC latencies."""

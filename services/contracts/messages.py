@@ -538,3 +538,127 @@ class UpliftSet(EventBase):
     cost_head: Code
     percent: UpliftPercent
     effective_from: IsoDate
+
+
+# --- replies (documented in the served OpenAPI; issue 10) ---------------------------------
+# The service builds its replies as JSON-ready views (``domain.views`` and friends); these
+# models describe them for partner developers and contract tests. The fields listed are
+# always present; views may carry more (child details for the owning authority, §10).
+
+_Json = dict[str, object]
+
+
+class Reply(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class PlacementView(Reply):
+    """A placement on a day (§7.1, §7.2): price in force, variations, review due."""
+
+    id: str
+    authority: str
+    provider_id: str
+    establishment_id: str
+    category: str
+    source: str
+    status: str
+    start_date: str | None
+    ended_on: str | None
+    agreed_at: str
+    awarded_weekly_price: str
+    weekly_cost: str
+    price: _Json
+    current_price: _Json
+    variations: list[_Json]
+    next_review_due: str | None
+
+
+class PlacementPage(Reply):
+    items: list[PlacementView]
+    next_cursor: str | None
+
+
+class VariationReply(PlacementView):
+    """The placement after the variation, and the variation itself (§7.2)."""
+
+    variation: _Json
+
+
+class ReviewReply(Reply):
+    """An outcome review (§7.4) and the placement's next review date."""
+
+    id: str
+    placement_id: str
+    date: str
+    score: str
+    scores: _Json
+    next_review_due: str | None
+
+
+class OverduePage(Reply):
+    items: list[_Json]
+    next_cursor: str | None
+    as_of: str
+
+
+class UpliftView(Reply):
+    """A common annual uplift as set (§7.2)."""
+
+    id: str
+    category: str
+    cost_head: str
+    percent: str
+    effective_from: str
+    placements_uplifted: int
+    created_at: str
+
+
+class BlockView(Reply):
+    """A block contract with its occupancy and placements (§7.3)."""
+
+    id: str
+    authority: str
+    provider_id: str
+    establishment_id: str
+    category: str
+    places: int
+    weekly_price_per_place: str
+    start: str
+    end: str
+    occupancy: _Json
+    placements: list[_Json]
+
+
+class BenchmarkView(Reply):
+    """A category's benchmarks over a period, overall and per authority (§7.6)."""
+
+    category: str
+    placements: int
+    referrals: int
+    by_authority: list[_Json]
+
+
+class CostShareView(Reply):
+    """A financial year's cost split and transaction fees (§7.7)."""
+
+    year: str
+    running_cost: str
+    setup_cost: str
+    fee_percent: str
+    authorities: list[_Json]
+    transaction_fees_total: str
+
+
+class PerformanceView(Reply):
+    """An establishment's performance index per category and its reports (§7.4)."""
+
+    establishment_id: str
+    categories: list[_Json]
+    reports: list[_Json]
+
+
+PUBLICATION_RESPONSE = {
+    "description": "The quarter's awards: an OCDS 1.1 release package (format=ocds) or CSV",
+    "content": {"application/json": {"schema": {"type": "object"}},
+                "text/csv": {"schema": {"type": "string"}}},
+}
