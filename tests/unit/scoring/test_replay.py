@@ -3,9 +3,7 @@ shortlist (RULES §6.3–§6.4), and a changed input shows."""
 
 from __future__ import annotations
 
-from nameko.testing.services import worker_factory
-
-from services.scoring.service import ScoringService, category_service
+from services.scoring.handlers import replay_evaluation, score_referral
 from tests.support.scoring_samples import worked_example
 
 
@@ -20,8 +18,8 @@ def _recorded(reply: dict) -> dict:
 
 
 def test_the_worked_example_replays_to_the_same_totals_ranks_and_shortlist():
-    scored = worker_factory(category_service("SEN")).score(worked_example())
-    replayed = worker_factory(ScoringService).replay(_recorded(scored))
+    scored = score_referral(worked_example(), "SEN")
+    replayed = replay_evaluation(_recorded(scored))
     assert replayed["formula_version"] == scored["formula_version"] == "1"
     assert replayed["lowest_price"] == "3500.00"
     assert replayed["shortlist"] == ["A", "B"]
@@ -32,9 +30,9 @@ def test_the_worked_example_replays_to_the_same_totals_ranks_and_shortlist():
 
 
 def test_a_changed_input_changes_the_replayed_total():
-    scored = worker_factory(category_service("SEN")).score(worked_example())
+    scored = score_referral(worked_example(), "SEN")
     recorded = _recorded(scored)
     recorded["bids"][1]["inputs"]["competency"] = "100"  # B: 60 → 100
-    replayed = worker_factory(ScoringService).replay(recorded)
+    replayed = replay_evaluation(recorded)
     b = next(x for x in replayed["bids"] if x["bid_id"] == "B")
     assert b["total_exact"] == "89" and b["rank"] == 1  # 81 + 20 × 40/100
