@@ -6,8 +6,8 @@ The evaluation and its inputs are read straight from the referral service's sche
 totals are recomputed by the scoring service's own rules (``scoring.replay`` over RPC), and
 compared, bid by bid, with what was recorded: compliance, each exact sub-score and total,
 the rank, the lowest compliant price and the shortlist. Exit status: 0 no difference, 1 a
-difference, 2 nothing to replay (unknown referral, not evaluated, or evaluated before its
-inputs were kept).
+difference, 2 nothing replayed (unknown referral, not evaluated, evaluated before its
+inputs were kept, or the scoring service did not answer).
 """
 
 from __future__ import annotations
@@ -113,8 +113,12 @@ def replay(referral_id: str, echo: Callable[[str], None]) -> int:
         return 2
     finally:
         engine.dispose()
-    with ClusterRpcProxy(nameko_config(get_settings()), timeout=30) as rpc:
-        reply = getattr(rpc, SERVICE_NAME).replay(request.model_dump(mode="json"))
+    try:
+        with ClusterRpcProxy(nameko_config(get_settings()), timeout=30) as rpc:
+            reply = getattr(rpc, SERVICE_NAME).replay(request.model_dump(mode="json"))
+    except Exception as exc:  # noqa: BLE001 (unreachable is not a difference: exit 2)
+        echo(f"the scoring service did not answer: {type(exc).__name__}: {exc}")
+        return 2
     result = ReplayResult.model_validate(reply)
     for b in result.bids:
         echo(f"bid {b.bid_id}: compliant={b.compliant} rank={b.rank} total={b.total_exact}")
