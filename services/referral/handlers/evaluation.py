@@ -54,6 +54,7 @@ def evaluate(referral_id: str, uow, principal: Mapping, peers) -> EvaluationView
         referral,
         before,
         shortlist=evaluation.shortlist,
+        formula_version=evaluation.formula_version,
         ranking=[
             {"bid_id": r.bid_id, "compliant": r.compliant, "total": r.total_exact, "rank": r.rank}
             for r in evaluation.ranking

@@ -47,6 +47,8 @@ def test_the_record_holds_the_inputs_weights_and_formula_version_as_applied():
     record = evaluation.evaluation_record(referral.referral_id, uow, OWNER)
     assert (record.formula, record.formula_version) == ("RULES §6", "1")
     assert record.evaluated_at == LATER and record.weights == referral.weights
+    [audit] = [a for a in uow.audits if a["action"] == "referral.evaluated"]
+    assert audit["after"]["formula_version"] == "1"
     bids = {b.bid_id: b for b in record.bids}
     one = bids[ids[1]].inputs
     assert one.weekly_price == referral.bids[ids[1]].price.weekly_price
