@@ -6,6 +6,7 @@
     dps relay [SERVICE ...]       run the outbox relay
     dps demo                      load the demo region (idempotent)
     dps audit verify              verify every service's audit chain in the database
+    dps evaluation replay ID      recompute a referral's stored evaluation from its inputs
 """
 
 from __future__ import annotations
@@ -115,6 +116,21 @@ def audit_verify() -> None:
             click.echo(f"{service}: {result.as_dict()}")
             bad = bad or not result.ok
     sys.exit(1 if bad else 0)
+
+
+@main.group()
+def evaluation() -> None:
+    """Evaluations (RULES §6)."""
+
+
+@evaluation.command("replay")
+@click.argument("referral_id")
+def evaluation_replay(referral_id) -> None:
+    """Recompute every total of REFERRAL_ID's stored evaluation from its stored inputs with
+    the scoring service's rules; report each difference (exit 1 on one, 2 if none stored)."""
+    from gateway.replay import replay
+
+    sys.exit(replay(referral_id, click.echo))
 
 
 if __name__ == "__main__":

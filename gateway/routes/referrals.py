@@ -30,6 +30,7 @@ from services.referral.messages import (
     DeclineView,
     DirectPlacementCreate,
     DirectPlacementView,
+    EvaluationRecord,
     EvaluationView,
     FeedbackView,
     OutcomeScoreCreate,
@@ -266,6 +267,19 @@ def evaluate(path: ReferralPath):
     """Score and rank the bids (§6) → ``{status, ranking, shortlist}``; 503 (and nothing
     recorded) while the scoring service is down."""
     return call("referral", "evaluate", path.referral_id)
+
+
+@bp.get("/referrals/<referral_id>/evaluation", responses={200: EvaluationRecord})
+@require(*OWNER, "auditor")
+def evaluation(path: ReferralPath):
+    """The stored evaluation with every bid's inputs as data (§6, issue 15): the weights,
+    the lowest compliant weekly price and, per bid, its weekly price after the discount,
+    competency at the deadline, exact distance, evaluator scores, marks of needs and
+    desirable features met out of all, final submission time, sub-scores, ``total_exact``
+    (an exact fraction) and rank; the shortlist and the formula version. Exactly what was
+    applied, never recomputed. Owner commissioner, lead (for WSCC) and auditor (any
+    authority); `409` before evaluation. `dps evaluation replay ID` recomputes it."""
+    return call("referral", "evaluation", path.referral_id)
 
 
 @bp.post("/referrals/<referral_id>/parent-choice", responses={200: ParentChoiceView})

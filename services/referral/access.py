@@ -20,6 +20,8 @@ Decisions (each one is tested, ``tests/unit/referral/test_access_matrix.py``):
   that was not invited, or the owner bidding. Anyone else gets ``NotFound`` (404: admitting
   that the referral exists would leak), except roles that never see referrals (contract
   manager, auditor), which get ``Forbidden``.
+- The **auditor** reads a referral's stored evaluation (``GET …/evaluation``, issue 15) and
+  nothing else of it.
 
 Principals are dicts ``{role, authority?, provider_id?}`` as the gateway passes them; a
 referral is anything with ``authority`` and ``invitations`` (``domain.Referral``).
@@ -81,6 +83,15 @@ def require_owner(principal: Mapping, referral: Referral, action: str) -> None:
     """§10 write on own authority's referrals (publish, close, answer, evaluate, award…)."""
     if not is_owner(principal, referral):
         raise refusal(principal, referral, action)
+
+
+def require_evaluation_reader(principal: Mapping, referral: Referral) -> None:
+    """Issue 15, §9: an evaluation's inputs and scores are read by the owner and by an
+    auditor (of any authority: the auditor reads every service's audit), so that an award
+    can be replayed; providers read their own bid's in their feedback."""
+    if principal.get("role") == AUDITOR or is_owner(principal, referral):
+        return
+    raise refusal(principal, referral, "read this evaluation")
 
 
 def require_invited(

@@ -35,7 +35,7 @@ from pydantic import (
 from services.common.events import EventBase
 from services.common.money import fmt, parse
 from services.common.types import Int32, IsoDate, IsoDateTime, StrictBool
-from services.scoring.messages import RankedBidMsg, SubscoresMsg, WeightsMsg
+from services.scoring.messages import RankedBidMsg, ScoreInputsMsg, SubscoresMsg, WeightsMsg
 
 MAX_RADIUS_MILES = 200
 """Upper bound of a referral's radius: the whole South East region fits well inside it."""
@@ -309,10 +309,42 @@ class ProviderReferralView(AnonymisedProfile):
 
 
 class EvaluationView(_Model):
-    """``POST /referrals/{id}/evaluate`` reply (§6.3, §6.4)."""
+    """``POST /referrals/{id}/evaluate`` reply (§6.3, §6.4). Each ranked bid carries the
+    inputs its sub-scores were computed from; ``formula_version``, ``weights`` and
+    ``lowest_compliant_weekly_price`` are as applied (absent for evaluations recorded
+    before issue 15)."""
 
     status: str
     ranking: list[RankedBidMsg]
+    shortlist: list[str]
+    formula_version: str | None = None
+    weights: WeightsMsg | None = None
+    lowest_compliant_weekly_price: Money | None = None
+
+
+class EvaluationRecord(_Model):
+    """``GET /referrals/{id}/evaluation`` (§6, issue 15): the evaluation as recorded, with
+    every bid's inputs as data, enough for a third party to replay the award.
+
+    Nothing here is recomputed: the inputs are those stored when the referral was evaluated
+    (a later uplift, inspection or competency move changes none of them). For each compliant
+    bid, with ``w`` the weights and ``lowest`` the lowest compliant weekly price, RULES §6.3:
+    ``P·lowest/weekly_price + C·competency/100 + L·max(0, 5 − ⌊distance_miles/10⌋)/5 +
+    O·mean(outcome_scores)/100 + N·needs_marks_met/needs_marks_total +
+    F·desirable_marks_met/desirable_marks_total`` (a part with a zero total counts 0) is
+    exactly ``total_exact`` (a fraction such as ``"1009/12"``); ``total`` and ``subscores``
+    are rounded for display. Bids are in rank order (total, then quality, lower price,
+    earlier ``final_submission_at``, bid id), non-compliant ones last with their ``reason``.
+    """
+
+    referral_id: str
+    status: str
+    formula: Literal["RULES §6"] = "RULES §6"
+    formula_version: str | None
+    evaluated_at: IsoDateTime
+    weights: WeightsMsg
+    lowest_compliant_weekly_price: Money | None
+    bids: list[RankedBidMsg]
     shortlist: list[str]
 
 
@@ -410,6 +442,10 @@ class FeedbackView(_Model):
     weekly_price: Money
     compliant_bids_count: Int32
     winning_total: Decimal | None = None
+    total_exact: str | None = None  # exact fraction (§6.3)
+    formula_version: str | None = None
+    weights: WeightsMsg | None = None
+    inputs: ScoreInputsMsg | None = None  # own bid's, distance in whole miles (§5)
 
 
 class AwardResult(_Model):

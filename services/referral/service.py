@@ -174,6 +174,10 @@ class ReferralService(AuditRpc):
         return dump(self.db.run(evaluation.evaluate, referral_id, also=(self._peers(),)))
 
     @rpc
+    def evaluation(self, referral_id: str) -> dict:
+        return dump(self.db.run(evaluation.evaluation_record, referral_id))
+
+    @rpc
     def record_parent_choice(self, referral_id: str, body: dict) -> dict:
         return dump(self.db.run(
             evaluation.record_parent_choice, referral_id, parse(ParentChoice, body)

@@ -163,6 +163,23 @@ class SubscoresMsg(_Reply):
     F: Points
 
 
+class ScoreInputsMsg(_Reply):
+    """Everything §6.3 read of one bid, as applied (issue 15): with the weights and the
+    lowest compliant weekly price these alone give its sub-scores. Money as a string after
+    the cohort discount; competency, distance (full precision) and evaluator scores as
+    exact decimal strings; marks as whole numbers."""
+
+    weekly_price: Money
+    competency: Decimal
+    distance_miles: Decimal
+    outcome_scores: list[Decimal] = []
+    needs_marks_met: int
+    needs_marks_total: int
+    desirable_marks_met: int
+    desirable_marks_total: int
+    final_submission_at: IsoDateTime
+
+
 class RankedBidMsg(_Reply):
     """One bid in the result. An excluded bid (§6.2) has ``compliant=false``, a ``reason``
     and no rank or scores."""
@@ -178,6 +195,8 @@ class RankedBidMsg(_Reply):
     subscores: SubscoresMsg | None = None
     explanation: dict[str, str] = {}  # per component, how it was computed
     weekly_price: Money
+    inputs: ScoreInputsMsg | None = None  # what the sub-scores were computed from
+    subscores_exact: dict[str, str] | None = None  # per component, an exact fraction
 
 
 class ScoringResult(_Reply):
@@ -185,7 +204,43 @@ class ScoringResult(_Reply):
     ranked bids followed by the excluded ones, and the parent-choice shortlist."""
 
     status: Status
+    formula_version: str | None = None  # of the §6.3–§6.4 rules applied
     weights: WeightsMsg
     lowest_price: Money | None = None
     ranking: list[RankedBidMsg]
+    shortlist: list[str]
+
+
+class RecordedBidMsg(_Request):
+    """One bid of a stored evaluation: compliant or not as decided then (§6.2), and the
+    inputs recorded for it."""
+
+    bid_id: str
+    compliant: bool
+    inputs: ScoreInputsMsg
+
+
+class ReplayRequest(_Request):
+    """Argument of ``scoring.replay`` (issue 15): a stored evaluation's weights and inputs."""
+
+    weights: WeightsMsg
+    bids: list[RecordedBidMsg]
+
+
+class ReplayedBidMsg(_Reply):
+    bid_id: str
+    compliant: bool
+    rank: int | None = None
+    total_exact: str | None = None
+    subscores_exact: dict[str, str] | None = None
+
+
+class ReplayResult(_Reply):
+    """Reply of ``scoring.replay``: §6.3–§6.4 recomputed from the inputs alone with the
+    rules of ``formula_version`` (today's): the lowest compliant price, each bid's exact
+    total and rank (ranked bids first), and the shortlist."""
+
+    formula_version: str
+    lowest_price: Money | None = None
+    bids: list[ReplayedBidMsg]
     shortlist: list[str]

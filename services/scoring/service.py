@@ -10,7 +10,8 @@ emits no events.
 **Per-category instances** (DESIGN "Scoring can be run per category"; naming in
 ``messages.py``). This module defines, at import and without reading the environment,
 
-- ``ScoringService`` (``scoring``): ``ping`` and ``resolve_weights``, hosted by every process;
+- ``ScoringService`` (``scoring``): ``ping``, ``resolve_weights`` and ``replay``, hosted by
+  every process;
 - ``CATEGORY_SERVICES``: one ``scoring_<category>`` class per category (``ScoringSenService``,
   …), each scoring only its own category.
 
@@ -25,7 +26,11 @@ from structlog.contextvars import bind_contextvars
 
 from services.common.runtime import Config, RequestContext, rpc
 from services.scoring.config import ScoringConfig
-from services.scoring.handlers import resolve_referral_weights, score_referral
+from services.scoring.handlers import (
+    replay_evaluation,
+    resolve_referral_weights,
+    score_referral,
+)
 from services.scoring.messages import SERVICE_NAME, scoring_service_name
 
 
@@ -52,6 +57,11 @@ class ScoringService:
     @rpc
     def resolve_weights(self, request: dict) -> dict:
         return resolve_referral_weights(request, self.ctx.principal)
+
+    @rpc
+    def replay(self, request: dict) -> dict:
+        """A stored evaluation recomputed from its inputs (``dps evaluation replay``)."""
+        return replay_evaluation(request, self.ctx.principal)
 
 
 def category_service(category: str) -> type:

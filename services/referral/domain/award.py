@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.referral import access
 from services.referral.domain.lifecycle import Status, transition
 from services.referral.domain.parts import (
     new_id,
+    whole_miles,
 )
 from services.referral.messages import (
     AwardRequest,
@@ -22,6 +24,7 @@ from services.referral.messages import (
 )
 from services.scoring.messages import (
     RankedBidMsg,
+    ScoreInputsMsg,
 )
 
 
@@ -107,6 +110,10 @@ class Awarding:
             weekly_price=ranked.weekly_price,
             compliant_bids_count=self._compliant_count(),
             winning_total=winner.total if winner else None,
+            total_exact=ranked.total_exact,
+            formula_version=self.evaluation.formula_version if self.evaluation else None,
+            weights=self.evaluation.weights if self.evaluation else None,
+            inputs=_provider_inputs(ranked.inputs),
         )
 
     def _send_feedback(self, now: datetime) -> None:
@@ -138,3 +145,12 @@ class Awarding:
         if not items:
             raise NotFound("no feedback: none of your establishments bid")
         return items
+
+
+def _provider_inputs(inputs: ScoreInputsMsg | None) -> ScoreInputsMsg | None:
+    """A bidder's own inputs (issue 15) with the distance in whole miles, as every figure a
+    provider sees (``domain`` docstring): the same §6.3 band, so the same location points,
+    without narrowing down where the child lives."""
+    if inputs is None:
+        return None
+    return inputs.model_copy(update={"distance_miles": Decimal(whole_miles(inputs.distance_miles))})

@@ -13,6 +13,7 @@ from services.referral.domain.parts import (
     Bid,
 )
 from services.referral.messages import (
+    EvaluationRecord,
     EvaluationView,
     OutcomeScoreCreate,
     ParentChoiceRequired,
@@ -105,7 +106,12 @@ class Evaluation:
         self.status = transition(self.status, Status(result.status))
         self.evaluated_at = now
         self.evaluation = EvaluationView(
-            status=result.status, ranking=list(result.ranking), shortlist=list(result.shortlist)
+            status=result.status,
+            ranking=list(result.ranking),
+            shortlist=list(result.shortlist),
+            formula_version=result.formula_version,
+            weights=result.weights,
+            lowest_compliant_weekly_price=result.lowest_price,
         )
         if self.status == Status.PARENT_CHOICE:
             shortlist = [self._ranked(b) for b in result.shortlist]
@@ -130,6 +136,24 @@ class Evaluation:
             )
             self._send_feedback(now)
         return self.evaluation
+
+    def evaluation_record(self, principal: Mapping) -> EvaluationRecord:
+        """``GET /referrals/{id}/evaluation`` (§6, issue 15): the evaluation exactly as
+        recorded, inputs included, for the owner or an auditor (§9)."""
+        access.require_evaluation_reader(principal, self)
+        e = self.evaluation
+        if e is None or self.evaluated_at is None:
+            raise Conflict(f"the referral has not been evaluated; it is {self.status}")
+        return EvaluationRecord(
+            referral_id=self.referral_id,
+            status=e.status,
+            formula_version=e.formula_version,
+            evaluated_at=self.evaluated_at,
+            weights=e.weights or self.weights,
+            lowest_compliant_weekly_price=e.lowest_compliant_weekly_price,
+            bids=list(e.ranking),
+            shortlist=list(e.shortlist),
+        )
 
     def _ranked(self, bid_id: str) -> RankedBidMsg:
         assert self.evaluation is not None

@@ -11,6 +11,7 @@ from services.referral.handlers.shared import audit_change, commit, load
 from services.referral.messages import (
     AwardRequest,
     AwardResult,
+    EvaluationRecord,
     EvaluationView,
     OutcomeScoreCreate,
     OutcomeScoreView,
@@ -53,6 +54,7 @@ def evaluate(referral_id: str, uow, principal: Mapping, peers) -> EvaluationView
         referral,
         before,
         shortlist=evaluation.shortlist,
+        formula_version=evaluation.formula_version,
         ranking=[
             {"bid_id": r.bid_id, "compliant": r.compliant, "total": r.total_exact, "rank": r.rank}
             for r in evaluation.ranking
@@ -60,6 +62,11 @@ def evaluate(referral_id: str, uow, principal: Mapping, peers) -> EvaluationView
     )
     commit(uow, referral)
     return evaluation
+
+
+def evaluation_record(referral_id: str, uow, principal: Mapping) -> EvaluationRecord:
+    """``GET /referrals/{id}/evaluation`` (issue 15): as stored at evaluation."""
+    return load(uow, referral_id).evaluation_record(principal)
 
 
 def record_parent_choice(

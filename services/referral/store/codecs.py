@@ -26,7 +26,7 @@ from services.referral.messages import (
     Standing,
 )
 from services.referral.store.tables import PARTS, pk, referrals
-from services.scoring.messages import WeightsMsg
+from services.scoring.messages import RankedBidMsg, ScoreInputsMsg, WeightsMsg
 
 Rows = dict[str, dict[tuple, dict]]
 
@@ -232,20 +232,57 @@ def decline_from_row(row) -> Decline:
 
 
 def evaluation_to_row(r: Referral) -> dict | None:
-    if r.evaluation is None:
+    """The result; each bid's inputs go to ``evaluation_inputs`` (``evaluation_input_rows``)."""
+    e = r.evaluation
+    if e is None:
         return None
     return {
         "referral_id": r.referral_id,
-        "status": r.evaluation.status,
-        "ranking": [_json(x) for x in r.evaluation.ranking],
-        "shortlist": list(r.evaluation.shortlist),
+        "status": e.status,
+        "ranking": [x.model_dump(mode="json", exclude={"inputs"}) for x in e.ranking],
+        "shortlist": list(e.shortlist),
         "evaluated_at": r.evaluated_at,
+        "formula_version": e.formula_version,
+        "weights": None if e.weights is None else _json(e.weights),
+        "lowest_price": e.lowest_compliant_weekly_price,
     }
 
 
-def evaluation_from_row(row) -> EvaluationView:
-    return EvaluationView.model_validate(
-        {"status": row.status, "ranking": row.ranking, "shortlist": row.shortlist}
+def evaluation_input_rows(r: Referral) -> list[dict]:
+    """One row per evaluated bid: the §6.3 inputs as applied (issue 15)."""
+    if r.evaluation is None:
+        return []
+    return [
+        {
+            "bid_id": x.bid_id,
+            "referral_id": r.referral_id,
+            "compliant": x.compliant,
+            **x.inputs.model_dump(),
+            "outcome_scores": [str(v) for v in x.inputs.outcome_scores],
+        }
+        for x in r.evaluation.ranking
+        if x.inputs is not None
+    ]
+
+
+def evaluation_from_row(row, input_rows: list) -> EvaluationView:
+    inputs = {
+        i.bid_id: ScoreInputsMsg.model_validate(
+            {c: getattr(i, c) for c in ScoreInputsMsg.model_fields}
+        )
+        for i in input_rows
+    }
+    ranking = [
+        RankedBidMsg.model_validate(x).model_copy(update={"inputs": inputs.get(x["bid_id"])})
+        for x in row.ranking
+    ]
+    return EvaluationView(
+        status=row.status,
+        ranking=ranking,
+        shortlist=row.shortlist,
+        formula_version=row.formula_version,
+        weights=None if row.weights is None else WeightsMsg.model_validate(row.weights),
+        lowest_compliant_weekly_price=row.lowest_price,
     )
 
 
@@ -322,6 +359,8 @@ def rows_of(r: Referral) -> Rows:
     for d in r.declines.values():
         put("declines", decline_to_row(rid, d))
     put("evaluations", evaluation_to_row(r))
+    for row in evaluation_input_rows(r):
+        put("evaluation_inputs", row)
     put("parent_choices", parent_choice_to_row(r))
     put("awards", award_to_row(r))
     return out
@@ -343,7 +382,7 @@ def referral_from_rows(row, parts: Mapping[str, list]) -> Referral:
     for d in parts["declines"]:
         referral.declines[d.establishment_id] = decline_from_row(d)
     for e in parts["evaluations"]:
-        referral.evaluation = evaluation_from_row(e)
+        referral.evaluation = evaluation_from_row(e, parts["evaluation_inputs"])
     for p in parts["parent_choices"]:
         referral.parent_choice_bid_id, referral.parent_choice_reason = parent_choice_from_row(p)
     for a in parts["awards"]:

@@ -9,8 +9,8 @@ rows (DESIGN "digitalmarketplace-api"):
 - **one live bid per establishment** and referral (partial unique index on
   ``status = 'submitted'``), a bid only from an invited establishment (foreign key);
 - one decline per establishment and referral; one score per evaluator and bid;
-- one evaluation, one parents' choice and one award per referral; a placement id is
-  used once (awards and direct placements).
+- one evaluation (with one row of inputs per bid), one parents' choice and one award per
+  referral; a placement id is used once (awards and direct placements).
 
 Child data (RULES §5) is in ``referrals.spec`` only (the owner's full record); nothing a
 provider reads is built from it except through ``Referral.anonymised_profile``.
@@ -172,6 +172,29 @@ evaluations = Table(
     Column("ranking", JSONB, nullable=False),
     Column("shortlist", JSONB, nullable=False),
     Column("evaluated_at", DateTime(timezone=True), nullable=False),
+    # as applied (issue 15); null for evaluations recorded before
+    Column("formula_version", String(20)),
+    Column("weights", JSONB),
+    Column("lowest_price", Numeric(12, 2)),
+)
+
+evaluation_inputs = Table(
+    "evaluation_inputs",
+    metadata,
+    Column("bid_id", ID, ForeignKey("referral.bids.id"), primary_key=True),
+    Column("referral_id", ID, ForeignKey("referral.evaluations.referral_id"), nullable=False,
+           index=True),
+    Column("compliant", Boolean, nullable=False),
+    Column("weekly_price", Numeric(12, 2), nullable=False, comment="after the cohort discount"),
+    Column("competency", Numeric, nullable=False, comment="at the deadline"),
+    Column("distance_miles", Numeric, nullable=False, comment="full precision"),
+    Column("outcome_scores", JSONB, nullable=False, comment="each evaluator's, as strings"),
+    Column("needs_marks_met", Integer, nullable=False),
+    Column("needs_marks_total", Integer, nullable=False),
+    Column("desirable_marks_met", Integer, nullable=False),
+    Column("desirable_marks_total", Integer, nullable=False),
+    Column("final_submission_at", DateTime(timezone=True), nullable=False),
+    comment="each bid's §6.3 inputs as applied at evaluation, never recomputed (issue 15)",
 )
 
 parent_choices = Table(
@@ -215,6 +238,7 @@ PARTS = (
     questions,
     declines,
     evaluations,
+    evaluation_inputs,
     parent_choices,
     awards,
 )
@@ -232,6 +256,7 @@ ORDER = {
     "questions": (questions.c.asked_at, questions.c.id),
     "declines": (declines.c.declined_at, declines.c.establishment_id),
     "evaluations": (evaluations.c.referral_id,),
+    "evaluation_inputs": (evaluation_inputs.c.bid_id,),
     "parent_choices": (parent_choices.c.referral_id,),
     "awards": (awards.c.referral_id,),
 }

@@ -7,6 +7,7 @@ and only for presentation (§6.3: "round it only for display (2 decimals)").
 - ``pricing``: a bid's weekly price after the cohort discount (§4.4) and display rounding;
 - ``model``: the inputs (needs, features, bids) and results (sub-scores, ranking);
 - ``evaluation``: compliance (§6.2), exact sub-scores and ranking (§6.3), shortlist (§6.4);
+- ``replay``: a stored evaluation recomputed from its recorded inputs (issue 15);
 - ``errors``: one ``InvalidInput`` naming every faulty field.
 
 Each module's docstring lists the decisions it makes where RULES is silent (each is tested).
@@ -14,6 +15,7 @@ Each module's docstring lists the decisions it makes where RULES is silent (each
 
 from services.scoring.domain.evaluation import (
     EVALUATED,
+    FORMULA_VERSION,
     PARENT_CHOICE,
     UNSUCCESSFUL,
     evaluate,
@@ -23,11 +25,13 @@ from services.scoring.domain.model import (
     Bid,
     Evaluation,
     Feature,
+    Inputs,
     Need,
     ScoredBid,
     Subscores,
 )
 from services.scoring.domain.pricing import display, weekly_price
+from services.scoring.domain.replay import RecordedBid, Replay, ReplayedBid, replay
 from services.scoring.domain.weights import (
     COMPETENCY_MAX,
     COMPONENTS,
@@ -46,6 +50,7 @@ __all__ = [
     "COMPONENTS",
     "DEFAULT_WEIGHTS",
     "EVALUATED",
+    "FORMULA_VERSION",
     "PARENT_CHOICE",
     "PRICE_MAX",
     "PRICE_MIN",
@@ -53,6 +58,11 @@ __all__ = [
     "TOTAL_POINTS",
     "UNSUCCESSFUL",
     "Bid",
+    "Inputs",
+    "RecordedBid",
+    "Replay",
+    "ReplayedBid",
+    "replay",
     "Evaluation",
     "Feature",
     "Need",

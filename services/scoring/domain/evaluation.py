@@ -12,16 +12,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 
 from services.common.errors import InvalidInput
 from services.common.money import fmt
 from services.scoring.domain.errors import FieldErrors, is_whole
-from services.scoring.domain.model import Bid, Evaluation, Feature, Need, ScoredBid, Subscores
+from services.scoring.domain.model import (
+    Bid,
+    Evaluation,
+    Feature,
+    Inputs,
+    Need,
+    ScoredBid,
+    Subscores,
+)
 from services.scoring.domain.pricing import display
 from services.scoring.domain.weights import DEFAULT_WEIGHTS, Weights, resolve_weights
 
+FORMULA_VERSION = "1"
+"""The version of the §6.3–§6.4 formula applied (sub-scores, bands, tie-breaks, shortlist).
+Recorded with every evaluation; raise it whenever a change to these rules could change a
+total, a rank or a shortlist, so that a past award is replayed with the rules it used."""
 SCORE_MAX = 100  # competency and evaluator scores are 0–100 (§4.2, §5)
 BAND_MILES = 10  # §6.3 location bands
 BANDS = 5
@@ -97,68 +110,93 @@ def _marks(items: Iterable[Need | Feature], met: frozenset[str]) -> tuple[int, i
     return sum(i.marks for i in items if i.code in met), sum(i.marks for i in items)
 
 
-def _score(
-    bid: Bid,
-    weights: Weights,
-    lowest: Decimal,
-    needs: Sequence[Need],
-    desirable: Sequence[Feature],
-) -> tuple[Subscores, dict[str, str]]:
-    """§6.3 sub-scores, exact, with a one-line explanation of each."""
+def inputs_of(bid: Bid, needs: Sequence[Need], desirable: Sequence[Feature]) -> Inputs:
+    """What §6.3 reads of ``bid``: its price, competency, distance and outcome scores, and
+    the marks of the needs and desirable features it meets out of all of them."""
+    needs_met, needs_all = _marks(needs, bid.needs_met)
+    feats_met, feats_all = _marks(desirable, bid.features_met)
+    return Inputs(
+        weekly_price=bid.weekly_price,
+        competency=bid.competency,
+        distance_miles=bid.distance_miles,
+        outcome_scores=tuple(bid.outcome_scores),
+        needs_marks_met=needs_met,
+        needs_marks_total=needs_all,
+        desirable_marks_met=feats_met,
+        desirable_marks_total=feats_all,
+        final_submission_at=bid.submitted_at,
+    )
+
+
+def _band(distance_miles: Decimal) -> int:
+    return math.floor(Fraction(distance_miles) / BAND_MILES)
+
+
+def _mean(scores: Sequence[Decimal]) -> Fraction:
+    return sum(map(Fraction, scores), Fraction(0)) / len(scores) if scores else Fraction(0)
+
+
+def subscores_of(weights: Weights, lowest: Decimal, x: Inputs) -> Subscores:
+    """§6.3 sub-scores, exact, from the inputs alone (the formula of ``FORMULA_VERSION``)."""
     w = {c: Fraction(v) for c, v in weights.as_dict().items()}
+    return Subscores(
+        P=w["P"] * Fraction(lowest) / Fraction(x.weekly_price),
+        C=w["C"] * Fraction(x.competency) / SCORE_MAX,
+        L=w["L"] * max(0, BANDS - _band(x.distance_miles)) / BANDS,
+        O=w["O"] * _mean(x.outcome_scores) / SCORE_MAX,
+        N=w["N"] * Fraction(x.needs_marks_met, x.needs_marks_total)
+        if x.needs_marks_total
+        else Fraction(0),
+        F=w["F"] * Fraction(x.desirable_marks_met, x.desirable_marks_total)
+        if x.desirable_marks_total
+        else Fraction(0),
+    )
 
-    def pts(x: Fraction) -> str:
-        return f"{display(x):.2f}"
 
-    p = w["P"] * Fraction(lowest) / Fraction(bid.weekly_price)
-    c = w["C"] * Fraction(bid.competency) / SCORE_MAX
-    band = math.floor(Fraction(bid.distance_miles) / BAND_MILES)
-    band_points = max(0, BANDS - band)
-    loc_ = w["L"] * band_points / BANDS
+def _explain(weights: Weights, lowest: Decimal, x: Inputs, s: Subscores) -> dict[str, str]:
+    """A one-line explanation of each sub-score."""
+
+    def pts(v: Fraction) -> str:
+        return f"{display(v):.2f}"
+
+    band = _band(x.distance_miles)
     band_name = (
         f"{band * BAND_MILES}–{(band + 1) * BAND_MILES} miles"
         if band < BANDS
         else f"{BANDS * BAND_MILES}+ miles"
     )
-    k = len(bid.outcome_scores)
-    mean = sum(map(Fraction, bid.outcome_scores), Fraction(0)) / k if k else Fraction(0)
-    o = w["O"] * mean / SCORE_MAX
-    needs_met, needs_all = _marks(needs, bid.needs_met)
-    n = w["N"] * Fraction(needs_met, needs_all) if needs_all else Fraction(0)
-    feats_met, feats_all = _marks(desirable, bid.features_met)
-    f = w["F"] * Fraction(feats_met, feats_all) if feats_all else Fraction(0)
-    subscores = Subscores(P=p, C=c, L=loc_, O=o, N=n, F=f)
-    explanation = {
-        "P": f"{weights.P} × lowest {fmt(lowest)} / {fmt(bid.weekly_price)} = {pts(p)}",
-        "C": f"{weights.C} × competency {bid.competency} / {SCORE_MAX} = {pts(c)}",
+    k = len(x.outcome_scores)
+    return {
+        "P": f"{weights.P} × lowest {fmt(lowest)} / {fmt(x.weekly_price)} = {pts(s.P)}",
+        "C": f"{weights.C} × competency {x.competency} / {SCORE_MAX} = {pts(s.C)}",
         "L": (
-            f"{weights.L} × {band_points}/{BANDS} ({bid.distance_miles} miles, "
-            f"band {band_name}) = {pts(loc_)}"
+            f"{weights.L} × {max(0, BANDS - band)}/{BANDS} ({x.distance_miles} miles, "
+            f"band {band_name}) = {pts(s.L)}"
         ),
         "O": (
-            f"{weights.O} × mean {pts(mean)} of {k} evaluator score(s) / {SCORE_MAX} = {pts(o)}"
+            f"{weights.O} × mean {pts(_mean(x.outcome_scores))} of {k} evaluator score(s) "
+            f"/ {SCORE_MAX} = {pts(s.O)}"
             if k
             else "no evaluator score: counted as 0 = 0.00"
         ),
         "N": (
-            f"{weights.N} × {needs_met}/{needs_all} marks of needs met = {pts(n)}"
-            if needs_all
+            f"{weights.N} × {x.needs_marks_met}/{x.needs_marks_total} marks of needs met "
+            f"= {pts(s.N)}"
+            if x.needs_marks_total
             else "no needs listed = 0.00"
         ),
         "F": (
-            f"{weights.F} × {feats_met}/{feats_all} marks of desirable features = {pts(f)}"
-            if feats_all
+            f"{weights.F} × {x.desirable_marks_met}/{x.desirable_marks_total} marks of "
+            f"desirable features = {pts(s.F)}"
+            if x.desirable_marks_total
             else "no desirable features listed = 0.00"
         ),
     }
-    return subscores, explanation
 
 
-def _rank_key(s: ScoredBid) -> tuple:
+def rank_key(subscores: Subscores, x: Inputs, bid_id: str) -> tuple:
     """§6.3: total desc, quality desc, price asc, earlier submission, then bid id."""
-    assert s.subscores is not None
-    b = s.bid
-    return (-s.subscores.total, -s.subscores.quality, b.weekly_price, b.submitted_at, b.bid_id)
+    return (-subscores.total, -subscores.quality, x.weekly_price, x.final_submission_at, bid_id)
 
 
 def evaluate(
@@ -198,7 +236,9 @@ def evaluate(
     for bid in bids:
         reasons = _exclusion_reasons(bid, must_haves)
         if reasons:
-            excluded.append(ScoredBid(bid=bid, reasons=reasons))
+            excluded.append(
+                ScoredBid(bid=bid, reasons=reasons, inputs=inputs_of(bid, needs, desirable))
+            )
         else:
             compliant.append(bid)
 
@@ -206,13 +246,12 @@ def evaluate(
     scored = []
     for bid in compliant:
         assert lowest is not None
-        subscores, explanation = _score(bid, used, lowest, needs, desirable)
-        scored.append(ScoredBid(bid=bid, subscores=subscores, explanation=explanation))
-    scored.sort(key=_rank_key)
-    ranked = [
-        ScoredBid(bid=s.bid, subscores=s.subscores, explanation=s.explanation, rank=i)
-        for i, s in enumerate(scored, start=1)
-    ]
+        x = inputs_of(bid, needs, desirable)
+        subscores = subscores_of(used, lowest, x)
+        explanation = _explain(used, lowest, x, subscores)
+        scored.append(ScoredBid(bid, subscores=subscores, explanation=explanation, inputs=x))
+    scored.sort(key=lambda s: rank_key(s.subscores, s.inputs, s.bid.bid_id))
+    ranked = [replace(s, rank=i) for i, s in enumerate(scored, start=1)]
     excluded.sort(key=lambda s: (s.bid.submitted_at, s.bid.bid_id))
 
     shortlist = shortlist_of(ranked)
@@ -224,6 +263,7 @@ def evaluate(
         status = UNSUCCESSFUL
     return Evaluation(
         status=status,
+        formula_version=FORMULA_VERSION,
         weights=used,
         lowest_price=lowest,
         ranking=(*ranked, *excluded),
@@ -232,13 +272,15 @@ def evaluate(
 
 
 def shortlist_of(ranked: Sequence[ScoredBid]) -> tuple[str, ...]:
-    """§6.4: the ranked bids, at most 3 and in rank order, with total > T1 − 5 (exact)."""
-    if not ranked:
-        return ()
-    assert ranked[0].subscores is not None
-    floor_ = ranked[0].subscores.total - SHORTLIST_MARGIN
-    return tuple(
-        s.bid.bid_id
-        for s in ranked[:SHORTLIST_SIZE]
-        if s.subscores is not None and s.subscores.total > floor_
+    """§6.4 of scored and ranked bids."""
+    return shortlist_from(
+        [(s.bid.bid_id, s.subscores.total) for s in ranked if s.subscores is not None]
     )
+
+
+def shortlist_from(totals: Sequence[tuple[str, Fraction]]) -> tuple[str, ...]:
+    """§6.4: of ``(bid_id, exact total)`` in rank order, at most 3 with total > T1 − 5."""
+    if not totals:
+        return ()
+    floor_ = totals[0][1] - SHORTLIST_MARGIN
+    return tuple(bid_id for bid_id, total in totals[:SHORTLIST_SIZE] if total > floor_)

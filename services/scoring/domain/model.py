@@ -52,6 +52,23 @@ class Bid:
 
 
 @dataclass(frozen=True)
+class Inputs:
+    """Everything §6.3 reads of one bid, as applied: with the weights and the lowest
+    compliant price these alone give its sub-scores (``evaluation.subscores_of``), so an
+    evaluation can be replayed from them without the referral or the bids."""
+
+    weekly_price: Decimal  # after the cohort discount
+    competency: Decimal  # at the deadline
+    distance_miles: Decimal
+    outcome_scores: tuple[Decimal, ...]
+    needs_marks_met: int
+    needs_marks_total: int
+    desirable_marks_met: int
+    desirable_marks_total: int
+    final_submission_at: datetime  # the last tie-break
+
+
+@dataclass(frozen=True)
 class Subscores:
     """Exact points per component (§6.3)."""
 
@@ -84,6 +101,7 @@ class ScoredBid:
     subscores: Subscores | None = None
     explanation: Mapping[str, str] = field(default_factory=dict)  # per component, in words
     rank: int | None = None
+    inputs: Inputs | None = None  # what the sub-scores were computed from
 
     @property
     def compliant(self) -> bool:
@@ -95,6 +113,7 @@ class Evaluation:
     """The outcome of scoring a referral's bids (§6.3, §6.4)."""
 
     status: str  # EVALUATED, PARENT_CHOICE or UNSUCCESSFUL
+    formula_version: str
     weights: Weights
     lowest_price: Decimal | None  # lowest compliant weekly price
     ranking: tuple[ScoredBid, ...]  # ranked compliant bids, then the excluded ones

@@ -6,10 +6,19 @@ service instance serves). ``translate`` maps the published messages to the domai
 """
 
 from services.scoring.handlers.scoring import (
+    replay,
+    replay_evaluation,
     resolve_referral_weights,
     resolve_weights,
     score,
     score_referral,
 )
 
-__all__ = ["resolve_referral_weights", "resolve_weights", "score", "score_referral"]
+__all__ = [
+    "replay",
+    "replay_evaluation",
+    "resolve_referral_weights",
+    "resolve_weights",
+    "score",
+    "score_referral",
+]

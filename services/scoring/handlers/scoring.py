@@ -16,11 +16,15 @@ from services.scoring.handlers.translate import (
     bid_in,
     feature_in,
     need_in,
+    replay_in,
+    replay_out,
     result_out,
     weights_in,
     weights_out,
 )
 from services.scoring.messages import (
+    ReplayRequest,
+    ReplayResult,
     ResolveWeightsRequest,
     ScoringRequest,
     ScoringResult,
@@ -61,6 +65,12 @@ def resolve_weights(
     return weights_out(weights)
 
 
+def replay(command: ReplayRequest, principal: Mapping | None = None) -> ReplayResult:
+    """Recompute a stored evaluation from its recorded inputs (§6.3–§6.4, issue 15): a pure
+    calculation over the data given, nothing read or kept; anyone who may call scoring."""
+    return replay_out(domain.replay(*replay_in(command)))
+
+
 def score_referral(request: object, category: str, principal: Mapping | None = None) -> dict:
     """``scoring_<category>.score`` in process: parse, ``score``, JSON-ready dump."""
     return score(parse(ScoringRequest, request), category, principal).model_dump(mode="json")
@@ -70,3 +80,8 @@ def resolve_referral_weights(request: object, principal: Mapping | None = None) 
     """``scoring.resolve_weights`` in process: parse, ``resolve_weights``, JSON-ready dump."""
     command = parse(ResolveWeightsRequest, request)
     return resolve_weights(command, principal).model_dump(mode="json")
+
+
+def replay_evaluation(request: object, principal: Mapping | None = None) -> dict:
+    """``scoring.replay`` in process: parse, ``replay``, JSON-ready dump."""
+    return replay(parse(ReplayRequest, request), principal).model_dump(mode="json")

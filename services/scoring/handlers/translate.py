@@ -8,6 +8,10 @@ from services.scoring.messages import (
     FeatureMsg,
     NeedMsg,
     RankedBidMsg,
+    ReplayedBidMsg,
+    ReplayRequest,
+    ReplayResult,
+    ScoreInputsMsg,
     ScoringResult,
     SubscoresMsg,
     WeightsMsg,
@@ -56,6 +60,38 @@ def bid_in(msg: BidMsg) -> domain.Bid:
     )
 
 
+def inputs_out(x: domain.Inputs) -> ScoreInputsMsg:
+    return ScoreInputsMsg(
+        weekly_price=x.weekly_price,
+        competency=x.competency,
+        distance_miles=x.distance_miles,
+        outcome_scores=list(x.outcome_scores),
+        needs_marks_met=x.needs_marks_met,
+        needs_marks_total=x.needs_marks_total,
+        desirable_marks_met=x.desirable_marks_met,
+        desirable_marks_total=x.desirable_marks_total,
+        final_submission_at=x.final_submission_at,
+    )
+
+
+def inputs_in(msg: ScoreInputsMsg) -> domain.Inputs:
+    return domain.Inputs(
+        weekly_price=msg.weekly_price,
+        competency=msg.competency,
+        distance_miles=msg.distance_miles,
+        outcome_scores=tuple(msg.outcome_scores),
+        needs_marks_met=msg.needs_marks_met,
+        needs_marks_total=msg.needs_marks_total,
+        desirable_marks_met=msg.desirable_marks_met,
+        desirable_marks_total=msg.desirable_marks_total,
+        final_submission_at=msg.final_submission_at,
+    )
+
+
+def _exact(sub: domain.Subscores | None) -> dict[str, str] | None:
+    return None if sub is None else {c: str(v) for c, v in sub.as_dict().items()}
+
+
 def ranked_out(s: domain.ScoredBid) -> RankedBidMsg:
     """One bid of the result: points rounded for display, the exact total as a fraction."""
     sub = s.subscores
@@ -73,14 +109,41 @@ def ranked_out(s: domain.ScoredBid) -> RankedBidMsg:
         else SubscoresMsg(**{c: domain.display(v) for c, v in sub.as_dict().items()}),
         explanation=dict(s.explanation),
         weekly_price=s.bid.weekly_price,
+        inputs=None if s.inputs is None else inputs_out(s.inputs),
+        subscores_exact=_exact(sub),
     )
 
 
 def result_out(evaluation: domain.Evaluation) -> ScoringResult:
     return ScoringResult(
         status=evaluation.status,
+        formula_version=evaluation.formula_version,
         weights=weights_out(evaluation.weights),
         lowest_price=evaluation.lowest_price,
         ranking=[ranked_out(s) for s in evaluation.ranking],
         shortlist=list(evaluation.shortlist),
+    )
+
+
+def replay_in(msg: ReplayRequest) -> tuple[domain.Weights, list[domain.RecordedBid]]:
+    weights = domain.Weights(**msg.weights.model_dump())
+    bids = [domain.RecordedBid(b.bid_id, b.compliant, inputs_in(b.inputs)) for b in msg.bids]
+    return weights, bids
+
+
+def replay_out(r: domain.Replay) -> ReplayResult:
+    return ReplayResult(
+        formula_version=r.formula_version,
+        lowest_price=r.lowest_price,
+        bids=[
+            ReplayedBidMsg(
+                bid_id=b.bid_id,
+                compliant=b.compliant,
+                rank=b.rank,
+                total_exact=None if b.subscores is None else str(b.subscores.total),
+                subscores_exact=_exact(b.subscores),
+            )
+            for b in r.bids
+        ],
+        shortlist=list(r.shortlist),
     )

@@ -157,3 +157,21 @@ def test_who_lists_which_referrals(principal, expected):
 )
 def test_only_commissioners_create_referrals_and_direct_placements(principal, expected):
     assert outcome(lambda: access.require_commissioner(principal, "creates referrals")) == expected
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("commissioner/own authority", "ok"),
+        ("commissioner/other authority", 404),
+        ("lead/other authority", 404),
+        ("provider/invited, own bid", 403),  # own bid's inputs are in its feedback
+        ("provider/not invited", 404),
+        ("contract_manager", 403),
+        ("auditor", "ok"),  # issue 15: the auditor replays awards
+    ],
+)
+def test_who_reads_a_stored_evaluation(who, expected):
+    referral, _ = kcc_referral()
+    result = outcome(lambda: access.require_evaluation_reader(PRINCIPALS[who], referral) or "ok")
+    assert result == expected

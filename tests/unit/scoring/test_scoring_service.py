@@ -45,7 +45,14 @@ def test_score_replies_with_the_worked_example_as_json():
                       "F": "3.33"},
         "explanation": a["explanation"],
         "weekly_price": "4000.00",
+        "inputs": {"weekly_price": "4000.00", "competency": "80", "distance_miles": "12",
+                   "outcome_scores": ["70"], "needs_marks_met": 5, "needs_marks_total": 5,
+                   "desirable_marks_met": 2, "desirable_marks_total": 3,
+                   "final_submission_at": "2026-03-02T09:00:00Z"},
+        "subscores_exact": {"P": "175/4", "C": "16", "L": "4", "O": "7", "N": "10",
+                            "F": "10/3"},
     }  # fmt: skip
+    assert reply["formula_version"] == "1"
     assert set(a["explanation"]) == {"P", "C", "L", "O", "N", "F"}
     assert (b["total"], d["total"]) == ("81.00", "75.00")
     assert c["compliant"] is False and c["rank"] is None and c["subscores"] is None
