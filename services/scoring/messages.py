@@ -18,6 +18,7 @@ module. It holds the wire shapes and the RPC naming scheme; the rules are in ``d
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Annotated, Literal, get_args
 
@@ -30,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from services.common.money import fmt, parse
+from services.common.money import fmt, parse, round_pence
 from services.common.types import Int32, IsoDateTime, StrictBool
 
 SERVICE_NAME = "scoring"
@@ -94,11 +95,29 @@ class VariableCostMsg(_Request):
 
 
 class CostsMsg(_Request):
-    """A bid's price breakdown (§5): the weekly price is computed by scoring (§6.3)."""
+    """A bid's price breakdown (§5): the weekly price is computed by scoring (§6.3) with
+    ``bid_price``. ``core_costs`` are per child; ``children`` is the referral's number of
+    children (a sibling group of 3 pays 3 × core less the cohort discount)."""
 
     core_costs: dict[str, Annotated[Money, Field(ge=0)]]
+    children: Annotated[int, Field(ge=1, le=50)] = 1
     variable_costs: list[VariableCostMsg] = []
     discount_percent: Annotated[Decimal, Field(ge=0, lt=100)] = Decimal(0)
+
+
+def bid_price(
+    core_costs: Iterable[Decimal],
+    variable_costs: Iterable[Decimal],
+    discount_percent: Decimal,
+    children: int = 1,
+) -> tuple[Decimal, Decimal]:
+    """THE pricing rule of a bid (§4.4, §5, §6.3), used by the referral service to price a
+    bid and by scoring (its preview included): ``children × Σ core − discount + Σ variable``,
+    the discount being ``discount_percent`` of the core part, rounded half up to pence once.
+    Variable costs are never discounted. Returns ``(discount, weekly_price)``."""
+    core = children * sum(core_costs, Decimal(0))
+    discount = round_pence(core * Decimal(discount_percent) / 100)
+    return discount, core - discount + sum(variable_costs, Decimal(0))
 
 
 class BidMsg(_Request):

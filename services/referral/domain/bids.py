@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from services.common.errors import Conflict, InvalidInput
-from services.common.money import fmt, round_pence
+from services.common.money import fmt
 from services.referral import access
 from services.referral.domain.parts import (
     WITHDRAWN,
@@ -24,6 +24,7 @@ from services.referral.messages import (
     CohortTier,
     PriceBreakdown,
 )
+from services.scoring.messages import bid_price
 
 
 def cohort_discount(tiers: Iterable[CohortTier], children: int) -> Decimal:
@@ -33,19 +34,19 @@ def cohort_discount(tiers: Iterable[CohortTier], children: int) -> Decimal:
 
 
 def price_bid(terms: BidCreate, children: int, tiers: Iterable[CohortTier]) -> PriceBreakdown:
-    """A bid's weekly price (§4.4, §5, §6.3): ``children × Σ core − discount + Σ variable``,
-    the discount being the cohort percent of the core part, rounded half up to pence."""
+    """A bid's weekly price (§4.4, §5, §6.3) by scoring's one pricing rule
+    (``scoring.messages.bid_price``), with the cohort percent of the qualified tiers."""
     percent = cohort_discount(tiers, children)
-    core = children * sum(terms.core_costs.values(), Decimal(0))
-    discount = round_pence(core * percent / 100)
-    variable = sum((v.weekly for v in terms.variable_costs), Decimal(0))
+    discount, weekly = bid_price(
+        terms.core_costs.values(), (v.weekly for v in terms.variable_costs), percent, children
+    )
     return PriceBreakdown(
         core_costs=terms.core_costs,
         children=children,
         variable_costs=terms.variable_costs,
         discount_percent=percent,
         discount=discount,
-        weekly_price=core - discount + variable,
+        weekly_price=weekly,
     )
 
 

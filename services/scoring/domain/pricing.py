@@ -12,18 +12,19 @@ from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
 
-from services.common.money import round_pence
+from services.scoring.messages import bid_price
 
 
 def weekly_price(
-    core_costs: Iterable[Decimal], variable_costs: Iterable[Decimal], discount_percent: Decimal
+    core_costs: Iterable[Decimal],
+    variable_costs: Iterable[Decimal],
+    discount_percent: Decimal,
+    children: int = 1,
 ) -> Decimal:
-    """Weekly price after the cohort discount (§4.4, §6.3): core costs less the discount
-    (rounded half up to pence), plus the variable costs. Amounts are ≥ 0 and
+    """Weekly price after the cohort discount (§4.4, §6.3): ``messages.bid_price``, the one
+    pricing rule the referral service uses too. Amounts are ≥ 0 and
     ``0 ≤ discount_percent < 100`` (validated by the caller's message model)."""
-    core = sum(core_costs, Decimal(0))
-    discount = round_pence(core * Decimal(discount_percent) / 100)
-    return core - discount + sum(variable_costs, Decimal(0))
+    return bid_price(core_costs, variable_costs, discount_percent, children)[1]
 
 
 def display(points: Fraction) -> Decimal:

@@ -42,6 +42,7 @@ def bid_in(msg: BidMsg) -> domain.Bid:
             msg.costs.core_costs.values(),
             (v.weekly for v in msg.costs.variable_costs),
             msg.costs.discount_percent,
+            msg.costs.children,
         )
     else:
         assert msg.weekly_price is not None
