@@ -170,7 +170,8 @@ class AwardWinnerContext(_ReferralContext):
 
 
 class AwardFeedbackContext(_ReferralContext):
-    """RULES §5 feedback: own total and sub-scores, rank, compliant bids, winning total.
+    """RULES §5 feedback (the §11.3 assessment summary): own total and sub-scores with
+    their explanations, rank, compliant bids, the winning total and sub-scores.
 
     ``awarded=False`` is the feedback of a referral closed without award because no bid
     was compliant (RULES §5 ``→ unsuccessful``): no winning total then. A compliant
@@ -184,6 +185,8 @@ class AwardFeedbackContext(_ReferralContext):
     winning_total: Decimal | None = None
     total: Decimal | None = None
     sub_scores: dict[str, Decimal] = {}
+    explanations: dict[str, str] = {}  # how each own sub-score was computed (§5)
+    winning_sub_scores: dict[str, Decimal] = {}  # the winner's; never its prices (§5)
     rank: int | None = Field(default=None, ge=1)
     non_compliant_reason: str | None = None
 

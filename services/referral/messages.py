@@ -446,6 +446,17 @@ class FeedbackView(_Model):
     formula_version: str | None = None
     weights: WeightsMsg | None = None
     inputs: ScoreInputsMsg | None = None  # own bid's, distance in whole miles (§5)
+    explanation: dict[str, str] = Field(
+        default={}, description="how each of the bid's own sub-scores was computed (§5)"
+    )
+    winning_subscores: SubscoresMsg | None = Field(
+        default=None,
+        description="the winning bid's sub-scores (§5 assessment summary): never its prices "
+        "or statements",
+    )
+    released_at: IsoDateTime | None = Field(
+        default=None, description="when the referral's feedback was released: all at once"
+    )
 
 
 class AwardResult(_Model):

@@ -330,11 +330,21 @@ def plan_feedback(
         "compliant_bids": f.compliant_bids_count,
         "winning_total": str(f.winning_total) if f.winning_total is not None else None,
         "sub_scores": {SUBSCORE_LABELS.get(k, k): str(v) for k, v in subscores.items()},
+        "explanations": {SUBSCORE_LABELS.get(k, k): v for k, v in f.explanation.items()},
+        "winning_sub_scores": {
+            SUBSCORE_LABELS.get(k, k): str(v) for k, v in f.winning_subscores.model_dump().items()
+        }
+        if awarded and f.winning_subscores is not None
+        else {},
     }
     if f.compliant and f.total is not None and f.rank is not None:
         context.update(total=str(f.total), rank=f.rank)
     else:
-        context.update(non_compliant_reason=f.reason or "the bid was not compliant", sub_scores={})
+        context.update(
+            non_compliant_reason=f.reason or "the bid was not compliant",
+            sub_scores={},
+            explanations={},
+        )
     return to_establishment(
         event.event_id,
         MessageType.AWARD_FEEDBACK,

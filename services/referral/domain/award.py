@@ -3,6 +3,7 @@ and contracts the placement; every other bidder gets its own feedback."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -26,6 +27,8 @@ from services.scoring.messages import (
     RankedBidMsg,
     ScoreInputsMsg,
 )
+
+LOWEST_PRICE = re.compile(r"lowest [£\d,.]+")
 
 
 class Awarding:
@@ -114,6 +117,9 @@ class Awarding:
             formula_version=self.evaluation.formula_version if self.evaluation else None,
             weights=self.evaluation.weights if self.evaluation else None,
             inputs=_provider_inputs(ranked.inputs),
+            explanation=_provider_explanation(ranked),
+            winning_subscores=winner.subscores if winner else None,
+            released_at=self.awarded_at or self.evaluated_at,
         )
 
     def _send_feedback(self, now: datetime) -> None:
@@ -145,6 +151,21 @@ class Awarding:
         if not items:
             raise NotFound("no feedback: none of your establishments bid")
         return items
+
+
+def _provider_explanation(ranked: RankedBidMsg) -> dict[str, str]:
+    """The bid's own explanation as recorded at evaluation (issue 15), its location line
+    with the distance in whole miles, as every distance a provider sees, and its price line
+    without the lowest compliant price, which may be the winner's (§5: never the winner's
+    prices)."""
+    explanation = dict(ranked.explanation)
+    if "P" in explanation:
+        explanation["P"] = LOWEST_PRICE.sub("the lowest compliant price", explanation["P"])
+    if ranked.inputs is not None and "L" in explanation:
+        exact = f"{ranked.inputs.distance_miles} miles"
+        whole = f"{whole_miles(ranked.inputs.distance_miles)} whole miles"
+        explanation["L"] = explanation["L"].replace(exact, whole)
+    return explanation
 
 
 def _provider_inputs(inputs: ScoreInputsMsg | None) -> ScoreInputsMsg | None:
