@@ -26,6 +26,9 @@ from services.referral.messages import (
     CancelRequest,
     CancelResult,
     CloseResult,
+    CopyRequest,
+    DeadlineRequest,
+    DeadlineResult,
     DeclineCreate,
     DeclineView,
     DirectPlacementCreate,
@@ -47,6 +50,7 @@ from services.referral.messages import (
     ReferralCreate,
     ReferralQuery,
     ReferralSummary,
+    ReferralUpdate,
     ReferralView,
 )
 from services.scoring.messages import ScoringRequest, ScoringResult, scoring_service_name
@@ -106,6 +110,10 @@ class PublishBody(_MayBeOmitted, PublishRequest):
     """``{"accept_fewer": true}`` or no body at all."""
 
 
+class CopyBody(_MayBeOmitted, CopyRequest):
+    """``{"deadline": "…"}`` or no body at all (the original's tender period from now)."""
+
+
 class AwardBody(_MayBeOmitted, AwardRequest):
     """``{"bid_id": "…"}`` or no body at all (the top bid, or the parents' choice)."""
 
@@ -138,6 +146,34 @@ def get_referral(path: ReferralPath):
     return call("referral", "get_referral", path.referral_id)
 
 
+@bp.patch("/referrals/<referral_id>", responses={200: ReferralView})
+@require(*OWNER)
+def edit_referral(path: ReferralPath, body: ReferralUpdate):
+    """Edit a draft in full (§5): the fields given replace the draft's, ``null`` clears an
+    optional one; 409 once published. The deadline is checked against the category's
+    minimum tender period at publishing."""
+    return call("referral", "edit_draft", path.referral_id,
+                body.model_dump(mode="json", exclude_unset=True))
+
+
+@bp.post("/referrals/<referral_id>/deadline", responses={200: DeadlineResult})
+@require(*OWNER)
+@idempotent
+def extend_deadline(path: ReferralPath, body: DeadlineRequest):
+    """Move the deadline later (never earlier, never after it passed); every invited
+    establishment is told (§5, §8)."""
+    return call("referral", "extend_deadline", path.referral_id, body.model_dump(mode="json"))
+
+
+@bp.post("/referrals/<referral_id>/copy", responses={201: ReferralView})
+@require(*OWNER)
+@idempotent
+def copy_referral(path: ReferralPath, body: CopyBody):
+    """Re-run: a new draft from an unsuccessful or cancelled referral (§5)."""
+    return call("referral", "copy_referral", path.referral_id,
+                body.model_dump(mode="json")), 201
+
+
 @bp.post("/referrals/<referral_id>/publish", responses={200: PublishResult})
 @require(*OWNER)
 @idempotent
@@ -151,7 +187,9 @@ def publish(path: ReferralPath, body: PublishBody):
 @require(*OWNER)
 @idempotent
 def widen_radius(path: ReferralPath, body: RadiusRequest):
-    """Widen the radius (only wider once published) → ``{invited_total, newly_invited}``."""
+    """Widen the radius (only wider once published) → ``{invited_total, newly_invited,
+    deadline, deadline_moved, note}``: the deadline moves out where a newcomer would get
+    less than the minimum tender period (§5)."""
     return call("referral", "widen_radius", path.referral_id, body.model_dump(mode="json"))
 
 
@@ -294,14 +332,18 @@ def parent_choice(path: ReferralPath, body: ParentChoice):
 @require(*OWNER)
 @idempotent
 def award(path: ReferralPath, body: AwardBody):
-    """Award to the top bid or the parents' choice (§5, §6.4) → ``{placement_id}``."""
+    """Award to the top bid or the parents' choice (§5, §6.4) → ``{placement_id}``. A
+    winner whose membership is no longer admitted is refused (409 naming the reason and
+    ``next_bid_id``, nothing changed); then ``{"bid_id": next}`` awards the next bid."""
     return call("referral", "award", path.referral_id, body.model_dump(mode="json"))
 
 
 @bp.get("/referrals/<referral_id>/feedback", responses={200: FeedbackPage})
 @require("provider")
 def feedback(path: ReferralPath):
-    """A bidder's own scores, rank, number of compliant bids and winning total (§5)."""
+    """A bidder's assessment summary (§5, §11.3): its own sub-scores with explanations,
+    its rank, the number of compliant bids and the winning bid's total and sub-scores
+    (never its prices or statements); all released at the award."""
     return call("referral", "feedback", path.referral_id)
 
 

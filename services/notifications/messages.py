@@ -35,6 +35,8 @@ class MessageType(StrEnum):
     MEMBERSHIP_SUSPENDED = "membership_suspended"
     MEMBERSHIP_REINSTATED = "membership_reinstated"
     EVIDENCE_EXPIRING = "evidence_expiring"
+    REFERRAL_CANCELLED = "referral_cancelled"
+    DEADLINE_EXTENDED = "deadline_extended"
 
 
 class Channel(StrEnum):

@@ -200,6 +200,24 @@ class AwardFeedbackContext(_ReferralContext):
         return self
 
 
+class ReferralCancelledContext(_ReferralContext):
+    """Referral cancelled (RULES §5, §8): every invited establishment, with the reason."""
+
+    referral: ReferralRef
+    establishment_name: Text
+    reason: Text
+
+
+class DeadlineExtendedContext(_ReferralContext):
+    """Deadline extended by the owner, or moved out by a widening (RULES §5, §8);
+    ``referral.deadline`` is the new one."""
+
+    referral: ReferralRef
+    establishment_name: Text
+    previous_deadline: AwareDatetime
+    widened: bool = False
+
+
 class FailedCriterion(_Model):
     criterion: Text
     reason: Text
@@ -258,6 +276,8 @@ CONTEXTS: Mapping[MessageType, type[_Context]] = {
     MessageType.MEMBERSHIP_SUSPENDED: SuspendedContext,
     MessageType.MEMBERSHIP_REINSTATED: ReinstatedContext,
     MessageType.EVIDENCE_EXPIRING: EvidenceExpiringContext,
+    MessageType.REFERRAL_CANCELLED: ReferralCancelledContext,
+    MessageType.DEADLINE_EXTENDED: DeadlineExtendedContext,
 }
 
 # ---------------------------------------------------------------------------------------

@@ -118,7 +118,11 @@ class NotificationsService(AuditRpc):
 
     @consumes("referral", "referral_cancelled", rm.ReferralCancelled)
     def on_referral_cancelled(self, uow, event) -> None:
-        referrals.referral_cancelled(event, uow)
+        referrals.referral_cancelled(event, uow, self.config)
+
+    @consumes("referral", "referral_deadline_extended", rm.ReferralDeadlineExtended)
+    def on_deadline_extended(self, uow, event) -> None:
+        referrals.deadline_extended(event, uow, self.config)
 
     # -- timers ---------------------------------------------------------------------------
     @timer_from(NotificationsConfig, "notification_send_interval_seconds")

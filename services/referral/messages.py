@@ -143,6 +143,47 @@ class ReferralCreate(_Model):
         return self
 
 
+class ReferralUpdate(_Model):
+    """``PATCH /referrals/{id}`` (§5 draft edits): a draft is edited in full. Fields given
+    replace the draft's (``null`` clears an optional one); the rest stay. The result must
+    be a valid ``ReferralCreate``; the deadline is checked against the minimum tender
+    period at publishing, not here."""
+
+    category: CategoryCode | None = None
+    child_reference: Name | None = None
+    children: list[Child] | None = Field(default=None, min_length=1, max_length=20)
+    home_location: Location | None = None
+    address: Text | None = None
+    radius_miles: float | None = Field(default=None, gt=0, le=MAX_RADIUS_MILES)
+    deadline: IsoDateTime | None = None
+    needs: list[Need] | None = None
+    features: list[Feature] | None = None
+    desired_outcomes: list[Text] | None = Field(default=None, min_length=1)
+    weights: WeightsMsg | None = None
+    price_weight: Int32 | None = None
+    min_invited: int | None = Field(default=None, ge=1, le=1000)
+    incentive: Incentive | None = None
+
+
+class DeadlineRequest(_Model):
+    """``POST /referrals/{id}/deadline`` (§5 extension): only later, until it passes."""
+
+    deadline: IsoDateTime
+
+
+class DeadlineResult(_Model):
+    deadline: IsoDateTime
+    previous_deadline: IsoDateTime
+    told: Int32 = Field(description="invited establishments told of the new deadline")
+
+
+class CopyRequest(_Model):
+    """``POST /referrals/{id}/copy`` (§5 re-run). Without ``deadline`` the copy keeps the
+    original's tender period, counted from now; publishing checks it against the minimum."""
+
+    deadline: IsoDateTime | None = None
+
+
 class PublishRequest(_Model):
     accept_fewer: StrictBool = False
 
@@ -375,9 +416,15 @@ class PublishResult(_Model):
 
 
 class RadiusResult(_Model):
+    """``deadline_moved``: widening moved the deadline out so that every newly invited
+    establishment gets the category's minimum tender period (§5); ``note`` says so."""
+
     radius_miles: float
     invited_total: Int32
     newly_invited: Int32
+    deadline: IsoDateTime | None = None
+    deadline_moved: StrictBool = False
+    note: str | None = None
 
 
 class PriceBreakdown(_Model):
@@ -680,6 +727,17 @@ class ReferralUnsuccessful(_ReferralEvent):
 
     event_type = "referral_unsuccessful"
     bids_count: Int32
+
+
+class ReferralDeadlineExtended(_ReferralEvent):
+    """§5 extension, §8: every invited establishment is told of the later deadline, set by
+    the owner (``extended``) or moved out by a widening (``widened``)."""
+
+    event_type = "referral_deadline_extended"
+    deadline: IsoDateTime
+    previous_deadline: IsoDateTime
+    cause: Literal["extended", "widened"]
+    invited: list[InvitationNotice]
 
 
 class ReferralCancelled(_ReferralEvent):

@@ -39,6 +39,7 @@ from services.referral.handlers import (
     bids,
     clarifications,
     direct_placements,
+    editing,
     evaluation,
     membership,
     referrals,
@@ -48,6 +49,8 @@ from services.referral.messages import (
     AwardRequest,
     BidCreate,
     CancelRequest,
+    CopyRequest,
+    DeadlineRequest,
     DeclineCreate,
     DirectPlacementCreate,
     OutcomeScoreCreate,
@@ -57,6 +60,7 @@ from services.referral.messages import (
     RadiusRequest,
     ReferralCreate,
     ReferralQuery,
+    ReferralUpdate,
 )
 from services.referral.peers import Peers, ScoringProxies
 
@@ -116,6 +120,24 @@ class ReferralService(AuditRpc):
     @timer_from(ReferralConfig, "referral_close_interval_seconds")
     def close_due_referrals(self) -> None:
         referrals.close_due_referrals(self.db.uow, self._peers(), self.config.referral_close_batch)
+
+    @rpc
+    def edit_draft(self, referral_id: str, body: dict) -> dict:
+        return dump(self.db.run(
+            editing.edit_draft, referral_id, parse(ReferralUpdate, body), also=(self._peers(),)
+        ))
+
+    @rpc
+    def extend_deadline(self, referral_id: str, body: dict) -> dict:
+        return dump(self.db.run(
+            editing.extend_deadline, referral_id, parse(DeadlineRequest, body)
+        ))
+
+    @rpc
+    def copy_referral(self, referral_id: str, body: dict | None = None) -> dict:
+        return dump(self.db.run(
+            editing.copy_referral, referral_id, parse(CopyRequest, body or {})
+        ))
 
     @rpc
     def cancel(self, referral_id: str, body: dict) -> dict:
@@ -185,7 +207,9 @@ class ReferralService(AuditRpc):
 
     @rpc
     def award(self, referral_id: str, body: dict | None = None) -> dict:
-        return dump(self.db.run(evaluation.award, referral_id, parse(AwardRequest, body or {})))
+        return dump(self.db.run(
+            evaluation.award, referral_id, parse(AwardRequest, body or {}), also=(self._peers(),)
+        ))
 
     @rpc
     def feedback(self, referral_id: str) -> dict:

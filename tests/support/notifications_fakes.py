@@ -103,6 +103,11 @@ class FakeStore:
     def get_referral(self, referral_id):
         return self.referrals.get(referral_id)
 
+    def set_deadline(self, referral_id, deadline):
+        row = self.referrals.get(referral_id)
+        if row and row["deadline"] < deadline:
+            row["deadline"] = deadline
+
     def set_referral_status(self, referral_id, status, as_of):
         row = self.referrals.get(referral_id)
         if row and row["status_as_of"] <= as_of:

@@ -58,6 +58,17 @@ def sample_contexts(referral: dict | None = None) -> dict[MessageType, dict]:
             "establishment_name": "Oakfield School",
             "distance_miles": 12,
         },
+        MessageType.REFERRAL_CANCELLED: {
+            "referral": referral,
+            "establishment_name": "Oakfield School",
+            "reason": "the child was placed with family",
+        },
+        MessageType.DEADLINE_EXTENDED: {
+            "referral": referral,
+            "establishment_name": "Oakfield School",
+            "previous_deadline": datetime(2025, 3, 7, 17, 0, tzinfo=UTC),
+            "widened": True,
+        },
         MessageType.CLARIFICATION_ANSWERED: {
             "referral": referral,
             "establishment_name": "Oakfield School",

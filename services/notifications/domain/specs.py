@@ -66,6 +66,9 @@ SPECS: Mapping[MessageType, MessageSpec] = {
     MessageType.MEMBERSHIP_REINSTATED: MessageSpec(Audience.PROVIDER),
     # evidence expiring in 30 days → provider, email and SMS
     MessageType.EVIDENCE_EXPIRING: MessageSpec(Audience.PROVIDER, SmsPolicy.ALWAYS),
+    # referral cancelled or deadline extended → every invited establishment
+    MessageType.REFERRAL_CANCELLED: MessageSpec(Audience.PROVIDER, authority_sees=True),
+    MessageType.DEADLINE_EXTENDED: MessageSpec(Audience.PROVIDER, authority_sees=True),
 }
 
 REMINDER_BEFORE_DEADLINE = timedelta(hours=24)

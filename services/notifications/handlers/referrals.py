@@ -107,9 +107,27 @@ def referral_unsuccessful(event: rm.ReferralUnsuccessful, uow) -> None:
     set_status(uow, event, "unsuccessful")
 
 
-def referral_cancelled(event: rm.ReferralCancelled, uow) -> None:
-    """Cancelled: no more reminders. (RULES §8 has no cancellation message.)"""
+def referral_cancelled(event: rm.ReferralCancelled, uow, config: NotificationsConfig) -> None:
+    """Cancelled: no more reminders; every invited establishment is told (RULES §8)."""
     set_status(uow, event, "cancelled")
+    providers = uow.store.providers(i.provider_id for i in event.invited)
+    fresher = uow.store.fresher_contacts(
+        [i.establishment_id for i in event.invited], event.referral_id
+    )
+    record(uow, domain.plan_cancellation(event, providers, fresher), config, event)
+
+
+def deadline_extended(
+    event: rm.ReferralDeadlineExtended, uow, config: NotificationsConfig
+) -> None:
+    """Deadline extended → every invited establishment (RULES §5, §8); the reminder
+    follows the new deadline."""
+    uow.store.set_deadline(event.referral_id, event.deadline)
+    providers = uow.store.providers(i.provider_id for i in event.invited)
+    fresher = uow.store.fresher_contacts(
+        [i.establishment_id for i in event.invited], event.referral_id
+    )
+    record(uow, domain.plan_deadline_extended(event, providers, fresher), config, event)
 
 
 def set_status(uow, event, status: str) -> dict | None:

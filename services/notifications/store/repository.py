@@ -191,6 +191,14 @@ class Store(DeliveryQueries):
     def get_referral(self, referral_id: str) -> dict | None:
         return self._first(select(referrals).where(referrals.c.id == referral_id))
 
+    def set_deadline(self, referral_id: str, deadline: datetime) -> None:
+        """A later deadline (RULES §5 extension): reminders follow it."""
+        self.session.execute(
+            update(referrals)
+            .where(referrals.c.id == referral_id, referrals.c.deadline < deadline)
+            .values(deadline=deadline)
+        )
+
     def set_referral_status(self, referral_id: str, status: str, as_of: datetime) -> None:
         """Record the referral's state as told by an event; a later closing state wins."""
         self.session.execute(

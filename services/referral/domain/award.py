@@ -45,22 +45,89 @@ class Awarding:
         self.parent_choice_bid_id = request.bid_id
         self.parent_choice_reason = request.reason
 
-    def award(self, principal: Mapping, request: AwardRequest, now: datetime) -> AwardResult:
-        """§5: award to the top-ranked bid, or to the parents' choice (§6.4). The winner
-        gets the full referral (§5) and contracts the placement agreement (§7.1); every
-        other bidder gets its feedback."""
+    def award_candidates(self, principal: Mapping) -> list[str]:
+        """The establishments of the compliant bids, whose membership the service fetches
+        now so that ``award`` can check the winner is still admitted (§5)."""
         access.require_owner(principal, self, "award this referral")
+        if self.evaluation is None:
+            return []
+        return [r.establishment_id for r in self.evaluation.ranking if r.compliant]
+
+    def _winner(
+        self, request: AwardRequest, standing_now: Mapping[str, Mapping] | None
+    ) -> RankedBidMsg:
+        """§5, §6.4: the top-ranked bid, the parents' choice, or (``bid_id``) the next bid
+        when every compliant bid ranked above it is no longer admitted."""
         if self.status == Status.PARENT_CHOICE:
             if self.parent_choice_bid_id is None:
                 raise Conflict("record the parents' choice first (§6.4)")
             winner = self._ranked(self.parent_choice_bid_id)
-        elif self.status == Status.EVALUATED:
-            assert self.evaluation is not None
-            winner = next(r for r in self.evaluation.ranking if r.compliant)
-        else:
+            if request.bid_id is not None and request.bid_id != winner.bid_id:
+                raise InvalidInput.at(["bid_id"], f"the award goes to bid {winner.bid_id}")
+            return winner
+        if self.status != Status.EVALUATED:
             raise Conflict(f"a {self.status} referral cannot be awarded")
-        if request.bid_id is not None and request.bid_id != winner.bid_id:
-            raise InvalidInput.at(["bid_id"], f"the award goes to bid {winner.bid_id}")
+        assert self.evaluation is not None
+        compliant = [r for r in self.evaluation.ranking if r.compliant]
+        if request.bid_id is None:
+            return compliant[0]
+        chosen = next((r for r in compliant if r.bid_id == request.bid_id), None)
+        if chosen is None:
+            raise InvalidInput.at(["bid_id"], "must be a compliant bid of this referral")
+        for above in compliant[: compliant.index(chosen)]:
+            if standing_now is None or _admitted(standing_now, above.establishment_id):
+                raise InvalidInput.at(["bid_id"], f"the award goes to bid {above.bid_id}")
+        return chosen
+
+    def _refuse_if_not_admitted(
+        self, winner: RankedBidMsg, standing_now: Mapping[str, Mapping]
+    ) -> None:
+        """§5: the winner's membership must still be admitted at the moment of award."""
+        if _admitted(standing_now, winner.establishment_id):
+            return
+        assert self.evaluation is not None
+        state = (standing_now.get(winner.establishment_id) or {}).get("status") or "not a member"
+        name = self.invitations[winner.establishment_id].snapshot.name
+        if self.status == Status.PARENT_CHOICE:
+            then, next_bid = "record another parents' choice from the shortlist", None
+        else:
+            compliant = [r for r in self.evaluation.ranking if r.compliant]
+            later = compliant[compliant.index(winner) + 1:]
+            nxt = next((r for r in later if _admitted(standing_now, r.establishment_id)), None)
+            next_bid = nxt.bid_id if nxt else None
+            then = (
+                f"award the next bid with bid_id {next_bid}"
+                if next_bid
+                else "no other compliant bid's establishment is admitted: cancel and re-run"
+            )
+        msg = (
+            f"bid {winner.bid_id} cannot be awarded: the membership of {name} in "
+            f"{self.category} is {state}, no longer admitted; {then}"
+        )
+        raise Conflict(
+            msg,
+            [{"loc": ["bid_id"], "msg": msg, "bid_id": winner.bid_id,
+              "establishment_id": winner.establishment_id, "membership_status": state,
+              "next_bid_id": next_bid}],
+        )
+
+    def award(
+        self,
+        principal: Mapping,
+        request: AwardRequest,
+        now: datetime,
+        standing_now: Mapping[str, Mapping] | None = None,
+    ) -> AwardResult:
+        """§5: award to the top-ranked bid, or to the parents' choice (§6.4); refused with
+        the reason (409, nothing changed) when the winner's membership is no longer
+        admitted, so that the next bid can be chosen. The winner gets the full referral
+        (§5) and contracts the placement agreement (§7.1); every other bidder gets its
+        feedback, all at this moment. ``standing_now``: each compliant bidder's membership
+        now (``award_candidates``); ``None`` skips the check (tests of other rules)."""
+        access.require_owner(principal, self, "award this referral")
+        winner = self._winner(request, standing_now)
+        if standing_now is not None:
+            self._refuse_if_not_admitted(winner, standing_now)
         assert self.evaluation is not None and self.published_at is not None
         self.status = transition(self.status, Status.AWARDED)
         self.awarded_at = now
@@ -151,6 +218,11 @@ class Awarding:
         if not items:
             raise NotFound("no feedback: none of your establishments bid")
         return items
+
+
+def _admitted(standing_now: Mapping[str, Mapping], establishment_id: str) -> bool:
+    standing = standing_now.get(establishment_id)
+    return bool(standing and standing.get("admitted"))
 
 
 def _provider_explanation(ranked: RankedBidMsg) -> dict[str, str]:

@@ -16,6 +16,7 @@ from services.referral import access
 from services.referral.domain.award import Awarding
 from services.referral.domain.bids import Bidding
 from services.referral.domain.clarifications import Clarifications
+from services.referral.domain.editing import Editing
 from services.referral.domain.evaluation import Evaluation
 from services.referral.domain.invitations import Invitations
 from services.referral.domain.lifecycle import Status, transition
@@ -48,7 +49,9 @@ from services.scoring.messages import WeightsMsg
 
 
 @dataclass
-class Referral(ReferralViews, Bidding, Invitations, Clarifications, Evaluation, Awarding):
+class Referral(
+    ReferralViews, Bidding, Invitations, Clarifications, Evaluation, Awarding, Editing
+):
     """A referral (§5): one authority, one category, one child or a cohort of n children.
 
     ``spec`` is the full record (child data included) and never leaves towards providers;
@@ -197,14 +200,27 @@ class Referral(ReferralViews, Bidding, Invitations, Clarifications, Evaluation, 
         request: RadiusRequest,
         eligible: Sequence[EstablishmentSnapshot],
         now: datetime,
+        min_tender_period_hours: int = DEFAULT_MIN_TENDER_PERIOD_HOURS,
     ) -> RadiusResult:
         """§5 widening: any radius in draft (``eligible`` is then unused); after publishing
-        and until the deadline only a wider one, inviting and alerting newcomers only."""
+        and until the deadline only a wider one, inviting and alerting newcomers only.
+        A newcomer gets at least the minimum tender period: the deadline moves out where
+        it must, every invited establishment is told, and the reply says so."""
         new: list[Invitation] = []
         if self.check_widening(principal, request, now):
             new = self._invite(eligible, now)
         self.spec = self.spec.model_copy(update={"radius_miles": request.radius_miles})
+        moved, note = False, None
         if new:
+            previous = self.deadline
+            moved = self.give_newcomers_time(now, min_tender_period_hours)
+            if moved:
+                note = (
+                    f"the deadline moved from {previous.isoformat()} to "
+                    f"{self.deadline.isoformat()} so that the newly invited get the minimum "
+                    f"tender period of {min_tender_period_hours} hours; every invited "
+                    "establishment is told"
+                )
             self.events.append(
                 ReferralWidened(
                     **self._head(now),
@@ -217,6 +233,9 @@ class Referral(ReferralViews, Bidding, Invitations, Clarifications, Evaluation, 
             radius_miles=request.radius_miles,
             invited_total=len(self.invitations),
             newly_invited=len(new),
+            deadline=self.deadline,
+            deadline_moved=moved,
+            note=note,
         )
 
     def check_widening(self, principal: Mapping, request: RadiusRequest, now: datetime) -> bool:

@@ -81,12 +81,18 @@ def record_parent_choice(
     return ParentChoiceView(status=referral.status, bid_id=request.bid_id, reason=request.reason)
 
 
-def award(referral_id: str, request: AwardRequest, uow, principal: Mapping) -> AwardResult:
-    """``POST /referrals/{id}/award`` (§5, §6.4): to the top bid or the parents' choice;
-    contracts creates the placement agreement under the returned ``placement_id``."""
+def award(
+    referral_id: str, request: AwardRequest, uow, principal: Mapping, peers
+) -> AwardResult:
+    """``POST /referrals/{id}/award`` (§5, §6.4): to the top bid or the parents' choice,
+    whose membership qualification confirms is still admitted (409 otherwise, the
+    referral unchanged); contracts creates the placement agreement under the returned
+    ``placement_id``."""
     referral = load(uow, referral_id, lock=True)
+    ids = referral.award_candidates(principal)
+    standing_now = peers.standings(referral.category, ids) if ids else {}
     before = audit_referral(referral)
-    result = referral.award(principal, request, uow.now())
+    result = referral.award(principal, request, uow.now(), standing_now)
     audit_change(uow, "referral.awarded", referral, before)
     commit(uow, referral)
     return result

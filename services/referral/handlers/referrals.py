@@ -12,6 +12,7 @@ from services.common.logging import get_logger
 from services.qualification.messages import EligibilityQuery
 from services.referral import access
 from services.referral.domain import (
+    DEFAULT_MIN_TENDER_PERIOD_HOURS,
     Referral,
     Status,
     audit_referral,
@@ -166,17 +167,20 @@ def widen_radius(
     only the newcomers are invited and alerted."""
     referral = load(uow, referral_id, lock=True)
     found: list[EstablishmentSnapshot] = []
+    period = DEFAULT_MIN_TENDER_PERIOD_HOURS
     if referral.check_widening(principal, request, uow.now()):
         found = eligible(referral, request.radius_miles, peers)
+        period = peers.category(referral.category).min_tender_period_hours
     before = audit_referral(referral)
     known = set(referral.invitations)
-    result = referral.widen_radius(principal, request, found, uow.now())
+    result = referral.widen_radius(principal, request, found, uow.now(), period)
     audit_change(
         uow,
         "referral.radius_changed",
         referral,
         before,
         newly_invited=sorted(set(referral.invitations) - known),
+        deadline_moved=result.deadline_moved,
     )
     commit(uow, referral)
     return result

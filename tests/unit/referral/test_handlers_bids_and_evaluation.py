@@ -205,11 +205,11 @@ def test_parent_choice_then_award_announces_the_winner_and_feeds_back_the_others
     referral, ids = evaluated("parent_choice")
     uow = unit_of_work(referral, at=LATER)
     with pytest.raises(Conflict, match="record the parents' choice first"):
-        evaluation.award(referral.referral_id, AwardRequest(), uow, OWNER)
+        evaluation.award(referral.referral_id, AwardRequest(), uow, OWNER, FakePeers())
     evaluation.record_parent_choice(
         referral.referral_id, ParentChoice(bid_id=ids[2], reason="closer to school"), uow, OWNER
     )
-    awarded = evaluation.award(referral.referral_id, AwardRequest(), uow, OWNER)
+    awarded = evaluation.award(referral.referral_id, AwardRequest(), uow, OWNER, FakePeers())
     assert stored(uow, referral.referral_id).placement_id == awarded.placement_id
     assert uow.event_types() == ["referral_awarded", "bid_feedback", "bid_feedback"]
     assert [a["action"] for a in uow.audits] == ["referral.parent_choice", "referral.awarded"]

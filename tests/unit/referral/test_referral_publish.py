@@ -158,7 +158,7 @@ def test_widening_invites_and_alerts_only_newcomers():
     referral.events.clear()
     changed_e1 = snapshot(1, competency="10", distance_miles="1")
     res = referral.widen_radius(
-        OWNER, RadiusRequest(radius_miles=45), [changed_e1, *five()[1:]], BEFORE_DEADLINE
+        OWNER, RadiusRequest(radius_miles=45), [changed_e1, *five()[1:]], BEFORE_DEADLINE, 0
     )
     assert (res.radius_miles, res.invited_total, res.newly_invited) == (45, 5, 2)
     assert referral.spec.radius_miles == 45
