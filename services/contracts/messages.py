@@ -107,7 +107,8 @@ Id = Annotated[str, Field(min_length=1, max_length=100)]
 Text = Annotated[str, Field(min_length=1, max_length=10_000)]
 Score = Annotated[int, Field(ge=1, le=5, strict=True)]
 EndReasonCode = Literal[
-    "planned", "step_down", "breakdown", "child_left_care", "staying_put", "other"
+    "planned", "step_down", "breakdown", "child_left_care", "staying_put", "other",
+    "did_not_start",
 ]
 
 
@@ -135,7 +136,9 @@ class PlacementStart(Request):
 
 
 class PlacementEnd(Request):
-    """``POST /placements/{id}/end`` (§7.1 active → ended, with an end reason)."""
+    """``POST /placements/{id}/end`` (§7.1 active → ended, with an end reason; or
+    pending_start → ended with ``did_not_start``: the child never arrived, and the
+    placement then counts in no benchmark, cost share or block occupancy)."""
 
     date: IsoDate
     reason: EndReasonCode
@@ -538,6 +541,23 @@ class UpliftSet(EventBase):
     cost_head: Code
     percent: UpliftPercent
     effective_from: IsoDate
+
+
+class ReferralPlacedInBlock(EventBase):
+    """A referral's child was placed into a free block place (§7.3): the referral service
+    awards the referral to ``placement_id`` and closes it. No child data."""
+
+    model_config = ConfigDict(extra="forbid")
+    event_type: ClassVar[str] = "referral_placed_in_block"
+
+    occurred_at: IsoDateTime
+    referral_id: Id
+    placement_id: Id
+    block_id: Id
+    authority: Code
+    category: Code
+    provider_id: Id
+    establishment_id: Id
 
 
 # --- replies (documented in the served OpenAPI; issue 10) ---------------------------------

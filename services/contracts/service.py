@@ -69,6 +69,10 @@ from services.contracts.peers import Peers
 log = get_logger(__name__)
 
 
+PUBLIC = {"role": "public"}
+"""Who reads published award notices (RULES §10): anyone, without a key."""
+
+
 class ContractsService(AuditRpc):
     name = "contracts"
 
@@ -194,9 +198,10 @@ class ContractsService(AuditRpc):
 
     @rpc
     def award_publication(self, query: dict) -> dict:
-        return self.db.run(
-            publication.award_publication, parse(PublicationQuery, query), also=(self.config,)
-        )
+        """Public (RULES §10): the same for every caller, with or without a principal."""
+        request = parse(PublicationQuery, query)
+        with self.db.uow() as uow:
+            return publication.award_publication(request, uow, PUBLIC, self.config)
 
     @rpc
     def benchmarks(self, query: dict) -> dict:

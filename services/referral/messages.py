@@ -408,6 +408,9 @@ class ReferralView(_Model):
     awarded_bid_id: str | None
     placement_id: str | None
     cancel_reason: str | None
+    block_id: str | None = Field(
+        default=None, description="awarded to a free place of this block contract (§7.3)"
+    )
 
 
 class PublishResult(_Model):

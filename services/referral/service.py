@@ -32,6 +32,7 @@ from services.common.runtime import (
     timer_from,
 )
 from services.common.validation import parse
+from services.contracts.messages import ReferralPlacedInBlock
 from services.qualification.messages import MembershipReinstated, MembershipSuspended
 from services.referral import store
 from services.referral.config import ReferralConfig
@@ -233,3 +234,7 @@ class ReferralService(AuditRpc):
     @consumes("qualification", "membership_reinstated", MembershipReinstated)
     def on_membership_reinstated(self, uow, event: MembershipReinstated) -> None:
         membership.membership_reinstated(event, uow)
+
+    @consumes("contracts", "referral_placed_in_block", ReferralPlacedInBlock)
+    def on_placed_in_block(self, uow, event: ReferralPlacedInBlock) -> None:
+        membership.placed_in_block(event, uow)

@@ -650,8 +650,12 @@ def test_a_direct_placement_is_a_placement_published_as_direct(api, flow):
     assert "Needed a place" not in json.dumps(package)  # the justification is not published
 
 
-def test_publication_needs_a_key_and_a_well_formed_quarter(api):
-    assert api().get("/api/v1/publications/awards?quarter=2026-Q1").status_code == 401
+def test_publication_is_public_and_needs_a_well_formed_quarter(api):
+    """RULES §10 (issue 13): published award notices are read without a key."""
+    public = api().get("/api/v1/publications/awards?quarter=2019-Q1&format=csv")
+    assert public.status_code == 200, public.text
+    assert public.text.splitlines()[0].startswith("ocid")
+    assert api().get("/api/v1/publications/awards?quarter=2026-Q5").status_code == 422
     bad = api("contract_manager").get("/api/v1/publications/awards?quarter=2026-Q5")
     assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["quarter"]
     assert (

@@ -202,7 +202,8 @@ def benchmark(
 ) -> dict[str, Any]:
     """Benchmarks of a category over a period, both days included (§7.6), JSON-ready.
 
-    - placements: agreed in the period; ``weekly_cost`` is the distribution of the awarded
+    - placements: agreed in the period, except those that never started (§7.1
+      ``did_not_start``); ``weekly_cost`` is the distribution of the awarded
       weekly prices of competed and block placements; direct placements are reported
       separately (§5), by reason.
     - referrals: published in the period; bids per referral and the share with at least 3
@@ -220,7 +221,11 @@ def benchmark(
     def within(day: date) -> bool:
         return period_start <= day <= period_end
 
-    placed = [p for p in placements if p.category == category and within(award_day(p.agreed_at))]
+    placed = [
+        p
+        for p in placements
+        if p.category == category and within(award_day(p.agreed_at)) and not p.never_started
+    ]
     refs = [r for r in referrals if r.category == category and within(award_day(r.published_at))]
     revs = [r for r in reviews if r.category == category and within(r.date)]
     involved = {p.authority for p in placed} | {r.authority for r in refs + revs}

@@ -56,8 +56,9 @@ class BlockContract:
 
 
 def _span(placement: Placement, until: date) -> tuple[date, date] | None:
-    """Days a placement holds a place: ``[start_date, ended_on or until)``."""
-    if placement.start_date is None:
+    """Days a placement holds a place: ``[start_date, ended_on or until)``; none for one
+    that never started (§7.1 ``did_not_start``), whose place is free again."""
+    if placement.start_date is None or placement.never_started:
         return None
     return placement.start_date, placement.ended_on or until
 

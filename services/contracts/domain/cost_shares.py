@@ -70,8 +70,9 @@ def cost_shares(
 
     - Running cost: in proportion to each authority's placements agreed in the previous
       financial year (all sources: awards, direct and block placements), by
-      ``allocate_pence``; an authority with none pays no running share, unless no authority
-      has any, when it is split equally.
+      ``allocate_pence``; a placement that never started (§7.1 ``did_not_start``) counts
+      in none, and its award bears no fee; an authority with none pays no running share,
+      unless no authority has any, when it is split equally.
     - Set-up cost: split equally, by the same exact allocation.
     - Transaction fees: ``fee_percent`` of the annualised value of each award made in the
       year, rounded per award, reported per authority and per calendar quarter.
@@ -85,7 +86,7 @@ def cost_shares(
     basis_start, basis_end = financial_year(year - 1)
     counts = dict.fromkeys(authorities, 0)
     for p in placements:
-        if basis_start <= award_day(p.agreed_at) <= basis_end:
+        if basis_start <= award_day(p.agreed_at) <= basis_end and not p.never_started:
             counts[p.authority] = counts.get(p.authority, 0) + 1
     running = allocate_pence(running_cost, counts)
     setup = allocate_pence(setup_cost, dict.fromkeys(counts, 1))

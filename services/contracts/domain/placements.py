@@ -44,6 +44,7 @@ class EndReason(StrEnum):
     CHILD_LEFT_CARE = "child_left_care"
     STAYING_PUT = "staying_put"
     OTHER = "other"
+    DID_NOT_START = "did_not_start"  # §7.1: pending_start → ended, the child never came
 
 
 class PlacementSource(StrEnum):
@@ -55,7 +56,7 @@ class PlacementSource(StrEnum):
 PLACEMENT_STATES = StateMachine(
     "placement",
     {
-        PlacementStatus.PENDING_START: {PlacementStatus.ACTIVE},
+        PlacementStatus.PENDING_START: {PlacementStatus.ACTIVE, PlacementStatus.ENDED},
         PlacementStatus.ACTIVE: {PlacementStatus.ENDED},
         PlacementStatus.ENDED: set(),
     },
@@ -220,7 +221,8 @@ class Placement:
         self.start_date = on
 
     def end(self, on: date, reason: EndReason | str, note: str | None = None) -> None:
-        """``active → ended``, with an end reason; ``other`` needs a note."""
+        """``active → ended``, with an end reason; ``other`` needs a note. A placement
+        that never started ends from ``pending_start`` with ``did_not_start`` only (§7.1)."""
         PLACEMENT_STATES.check(
             self.status,
             PlacementStatus.ENDED,
@@ -234,6 +236,17 @@ class Placement:
         note = _optional_text(note)
         if reason is EndReason.OTHER and note is None:
             raise InvalidInput.at(["note"], "an end reason of 'other' needs a note")
+        pending = self.status is PlacementStatus.PENDING_START
+        if pending != (reason is EndReason.DID_NOT_START):
+            raise Conflict(
+                f"placement {self.placement_id} is {self.status}: "
+                + ("a placement that never started ends with did_not_start"
+                   if pending else "did_not_start is for a placement that never started")
+            )
+        if pending:
+            self.ended_on, self.end_reason, self.end_note = on, reason, note
+            self.status = PlacementStatus.ENDED
+            return
         assert self.start_date is not None  # an active placement has started
         if on < self.start_date:
             raise InvalidInput.at(["date"], f"must not be before the start {self.start_date}")
@@ -284,9 +297,15 @@ class Placement:
                 price = variation.apply(price)
         return price
 
+    @property
+    def never_started(self) -> bool:
+        """§7.1 ``did_not_start``: counts in no benchmark, cost share or block occupancy."""
+        return self.end_reason is EndReason.DID_NOT_START
+
     def in_force_on(self, on: date) -> bool:
         return (
             self.status is not PlacementStatus.PENDING_START
+            and not self.never_started
             and self.start_date is not None
             and self.start_date <= on
             and (self.ended_on is None or on < self.ended_on)

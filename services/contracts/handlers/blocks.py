@@ -7,7 +7,12 @@ import uuid
 from services.common.errors import Conflict, InvalidInput
 from services.contracts import access, domain
 from services.contracts.handlers.common import create_placement, placement_view, today
-from services.contracts.messages import BlockContractCreate, BlockPlaceCreate, BlockQuery
+from services.contracts.messages import (
+    BlockContractCreate,
+    BlockPlaceCreate,
+    BlockQuery,
+    ReferralPlacedInBlock,
+)
 
 
 def _admitted_member(uow, data: BlockContractCreate) -> dict:
@@ -72,7 +77,8 @@ def get_block_contract(block_id: str, query: BlockQuery, uow, principal: dict) -
 
 def place_in_block(block_id: str, data: BlockPlaceCreate, uow, principal: dict) -> dict:
     """Place a child into a free block place (§7.3): recorded as a placement at the place
-    price. The block row is locked, so two children never get the last place."""
+    price. The block row is locked, so two children never get the last place. Placed from
+    a referral (``referral_id``), the referral service is told to award and close it."""
     found = uow.store.get_block(block_id, for_update=True)
     block = access.can_place_in_block(principal, found, block_id)
     p = domain.place_in_block(
@@ -87,5 +93,18 @@ def place_in_block(block_id: str, data: BlockPlaceCreate, uow, principal: dict) 
     if uow.store.placement_by_source_key(p.source_key) is not None:
         raise Conflict(f"referral {data.referral_id} is placed in this block already")
     create_placement(uow, p, "placement.created_in_block")
+    if data.referral_id is not None:  # §7.3: the referral is awarded to it and closed
+        uow.emit(
+            ReferralPlacedInBlock(
+                occurred_at=uow.now(),
+                referral_id=data.referral_id,
+                placement_id=p.placement_id,
+                block_id=block.block_id,
+                authority=block.authority,
+                category=block.category,
+                provider_id=block.provider_id,
+                establishment_id=block.establishment_id,
+            )
+        )
     uow.commit()
     return placement_view(uow, p, principal)

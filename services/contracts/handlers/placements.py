@@ -80,7 +80,8 @@ def start_placement(placement_id: str, data: PlacementStart, uow, principal: dic
 
 
 def end_placement(placement_id: str, data: PlacementEnd, uow, principal: dict) -> dict:
-    """§7.1 ``active → ended`` with an end reason."""
+    """§7.1 ``active → ended`` with an end reason, or ``pending_start → ended`` with
+    ``did_not_start``."""
     p = _managed(uow, placement_id, principal)
     before = domain.placement_state(p)
     p.end(data.date, data.reason, data.note)

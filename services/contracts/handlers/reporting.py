@@ -54,7 +54,8 @@ def cost_shares(query: CostShareQuery, uow, principal: dict, config) -> dict:
     basis_start, _ = domain.financial_year(query.year - 1)
     _, end = domain.financial_year(query.year)
     placements = uow.store.placement_summaries(start=basis_start, end=end)
-    awards = [a for a in map(domain.award_record, placements) if a is not None]
+    started = [p for p in placements if not p.never_started]  # §7.1 did_not_start
+    awards = [a for a in map(domain.award_record, started) if a is not None]
     return domain.cost_shares(
         year=query.year,
         authorities=config.authorities,

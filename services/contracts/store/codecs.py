@@ -112,6 +112,7 @@ SUMMARY_COLUMNS = (
     t.placements.c.awarded_weekly_price,
     t.placements.c.reason_code,
     t.placements.c.block_id,
+    t.placements.c.end_reason,  # §7.1 did_not_start counts nowhere
     t.placements.c.bids_count,
 )
 """What ``placement_summary_from_row`` reads."""
@@ -138,6 +139,7 @@ def placement_summary_from_row(r: Any) -> domain.Placement:
         reason_code=r.reason_code,
         block_id=r.block_id,
         bids_count=r.bids_count,
+        end_reason=domain.EndReason(r.end_reason) if r.end_reason else None,
     )
 
 

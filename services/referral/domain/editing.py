@@ -12,6 +12,9 @@ Decisions where RULES is silent (each one is tested):
 - **Widening** moves the deadline to ``now + minimum tender period`` (rounded up to the
   minute) when a newly invited establishment would otherwise get less, and every invited
   establishment is told, as for an extension.
+- **Block place (§7.3)**: contracts' ``referral_placed_in_block`` awards an open referral
+  of the same authority and category to that placement and closes it; anything else
+  (another authority's, another category's, already over) is left alone.
 - **Copy** keeps the full record (child data included: it is the same authority's) and the
   weights; without a new deadline it keeps the original's tender period (deadline −
   publishing, or − creation for a never-published one) counted from now.
@@ -24,7 +27,7 @@ from datetime import datetime, timedelta
 
 from services.common.errors import Conflict, InvalidInput
 from services.referral import access
-from services.referral.domain.lifecycle import Status
+from services.referral.domain.lifecycle import Status, transition
 from services.referral.messages import (
     CopyRequest,
     DeadlineRequest,
@@ -35,6 +38,7 @@ from services.referral.messages import (
 from services.scoring.messages import WeightsMsg
 
 RE_RUN_FROM = (Status.UNSUCCESSFUL, Status.CANCELLED)
+OPEN = (Status.DRAFT, Status.PUBLISHED, Status.CLOSED, Status.EVALUATED, Status.PARENT_CHOICE)
 
 
 def _future(deadline: datetime, now: datetime) -> None:
@@ -122,3 +126,18 @@ class Editing:
         return type(self).create(
             principal, spec, self.weights, now, category_min_invited=self.min_invited
         )
+
+    def place_in_block(
+        self, authority: str, category: str, placement_id: str, block_id: str, now: datetime
+    ) -> bool:
+        """§7.3: the child is placed into a free block place; the referral is awarded to
+        that placement and closed. False (nothing changed) when it is not this authority's
+        open referral of the category, or is already placed there (a redelivery)."""
+        if authority != self.authority or category != self.category or self.status not in OPEN:
+            return False
+        self.status = transition(self.status, Status.AWARDED)
+        self.closed_at = self.closed_at or now
+        self.awarded_at = now
+        self.placement_id = placement_id
+        self.block_id = block_id
+        return True

@@ -3,6 +3,8 @@ in one place (``services.common.states.StateMachine``).
 
 ``draft → published → closed → evaluated → [parent_choice] → awarded``, ``closed →
 unsuccessful`` (no compliant bid, §6.4), and ``→ cancelled`` from any state before award.
+A child placed into a free block place (§7.3) awards the referral to that placement from
+any state before award (``Referral.place_in_block``).
 """
 
 from __future__ import annotations
@@ -26,13 +28,14 @@ class Status(StrEnum):
 MACHINE: StateMachine[Status] = StateMachine(
     "referral",
     {
-        Status.DRAFT: {Status.PUBLISHED, Status.CANCELLED},
-        Status.PUBLISHED: {Status.CLOSED, Status.CANCELLED},
+        Status.DRAFT: {Status.PUBLISHED, Status.CANCELLED, Status.AWARDED},
+        Status.PUBLISHED: {Status.CLOSED, Status.CANCELLED, Status.AWARDED},
         Status.CLOSED: {
             Status.EVALUATED,
             Status.PARENT_CHOICE,
             Status.UNSUCCESSFUL,
             Status.CANCELLED,
+            Status.AWARDED,
         },
         Status.EVALUATED: {Status.AWARDED, Status.CANCELLED},
         Status.PARENT_CHOICE: {Status.AWARDED, Status.CANCELLED},

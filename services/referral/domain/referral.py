@@ -82,6 +82,7 @@ class Referral(
     parent_choice_reason: str | None = None
     awarded_bid_id: str | None = None
     placement_id: str | None = None
+    block_id: str | None = None  # awarded to a free place of this block (§7.3)
     events: list[EventBase] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod

@@ -63,6 +63,7 @@ class ReferralViews:
                 parent_choice_bid_id=self.parent_choice_bid_id,
                 awarded_bid_id=self.awarded_bid_id,
                 placement_id=self.placement_id,
+            block_id=self.block_id,
                 cancel_reason=self.cancel_reason,
             )
         own = access.invitations_of(principal, self)

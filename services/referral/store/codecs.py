@@ -302,19 +302,20 @@ def parent_choice_from_row(row) -> tuple[str, str | None]:
 
 
 def award_to_row(r: Referral) -> dict | None:
-    if r.awarded_bid_id is None:
+    if r.awarded_bid_id is None and r.block_id is None:
         return None
     return {
         "referral_id": r.referral_id,
         "bid_id": r.awarded_bid_id,
         "placement_id": r.placement_id,
         "awarded_at": r.awarded_at,
+        "block_id": r.block_id,
     }
 
 
-def award_from_row(row) -> tuple[str, str]:
-    """``(bid_id, placement_id)``."""
-    return row.bid_id, row.placement_id
+def award_from_row(row) -> tuple[str | None, str, str | None]:
+    """``(bid_id, placement_id, block_id)``."""
+    return row.bid_id, row.placement_id, row.block_id
 
 
 def direct_placement_to_row(placement: DirectPlacement) -> dict:
@@ -386,5 +387,5 @@ def referral_from_rows(row, parts: Mapping[str, list]) -> Referral:
     for p in parts["parent_choices"]:
         referral.parent_choice_bid_id, referral.parent_choice_reason = parent_choice_from_row(p)
     for a in parts["awards"]:
-        referral.awarded_bid_id, referral.placement_id = award_from_row(a)
+        referral.awarded_bid_id, referral.placement_id, referral.block_id = award_from_row(a)
     return referral

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     Float,
@@ -209,9 +210,11 @@ awards = Table(
     "awards",
     metadata,
     Column("referral_id", ID, ForeignKey("referral.referrals.id"), primary_key=True),
-    Column("bid_id", ID, ForeignKey("referral.bids.id"), nullable=False, unique=True),
+    Column("bid_id", ID, ForeignKey("referral.bids.id"), unique=True),
     Column("placement_id", ID, nullable=False, unique=True),
     Column("awarded_at", DateTime(timezone=True), nullable=False),
+    Column("block_id", ID, comment="placed into a free place of this block (§7.3)"),
+    CheckConstraint("(bid_id IS NULL) <> (block_id IS NULL)", name="ck_awards_bid_or_block"),
 )
 
 direct_placements = Table(

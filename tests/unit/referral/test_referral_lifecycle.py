@@ -46,6 +46,10 @@ LEGAL = {
     (S.EVALUATED, S.CANCELLED),
     (S.PARENT_CHOICE, S.AWARDED),
     (S.PARENT_CHOICE, S.CANCELLED),
+    # §7.3 (issue 13): a child placed into a free block place awards the referral
+    (S.DRAFT, S.AWARDED),
+    (S.PUBLISHED, S.AWARDED),
+    (S.CLOSED, S.AWARDED),
 }
 
 
