@@ -639,6 +639,9 @@ class EligibleEstablishment(Reply):
     cohort_discounts: list[CohortTier]
     competency: Score
     contacts: list[ContactView]
+    additional_services: list[AdditionalService] = Field(
+        default_factory=list, description="qualified additional services (§4.4), per unit"
+    )
 
 
 class Standing(Reply):

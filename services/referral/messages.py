@@ -213,6 +213,15 @@ class CohortTier(_Model):
     percent: Percent
 
 
+class QualifiedService(_Model):
+    """An additional service as qualified (§4.4): a bid may price it lower, never higher."""
+
+    name: Name
+    unit: Name
+    unit_price: Money
+    weekly_price: Money
+
+
 class EstablishmentSnapshot(_Model):
     """An eligible establishment as the qualification service reports it when a referral is
     published or widened (§5), kept as the invitation's snapshot (DESIGN rule 1).
@@ -229,6 +238,7 @@ class EstablishmentSnapshot(_Model):
     cohort_discounts: list[CohortTier] = []
     competency: Decimal = Field(ge=0, le=100)
     contacts: list[Contact] = []
+    additional_services: list[QualifiedService] = []
 
 
 class Standing(_Model):
@@ -241,9 +251,43 @@ class Standing(_Model):
 # --------------------------------------------------------------------------- bids (§5)
 
 
+Units = Annotated[Decimal, Field(gt=0, le=1000, decimal_places=2)]
+
+
 class VariableCost(_Model):
+    """A weekly variable cost of a bid (§4.4, §5): either an **additional service** the
+    establishment qualified with, named by ``service`` (its qualified name is its code),
+    ``units`` of it a week, priced at ``weekly`` no more than the qualified unit price ×
+    units (left out: exactly that), or a **free-text** item with ``label`` and ``weekly``."""
+
+    label: Name | None = None
+    weekly: Money | None = None
+    service: Name | None = None
+    units: Units | None = None
+
+    @model_validator(mode="after")
+    def _service_or_free_text(self) -> VariableCost:
+        if self.service is None:
+            if self.label is None or self.weekly is None or self.units is not None:
+                raise ValueError(
+                    "a free-text item gives label and weekly; an additional service gives "
+                    "service and units"
+                )
+        elif self.units is None:
+            raise ValueError("an additional service gives its units a week")
+        return self
+
+
+class PricedVariableCost(_Model):
+    """A variable cost as priced (§4.4): ``free_text`` items are marked as such; a
+    qualified additional service carries its units and qualified unit price."""
+
     label: Name
     weekly: Money
+    free_text: StrictBool = True
+    service: Name | None = None
+    units: Units | None = None
+    unit_price: Money | None = None
 
 
 class BidCreate(_Model):
@@ -437,7 +481,7 @@ class PriceBreakdown(_Model):
 
     core_costs: dict[str, Money]
     children: Int32
-    variable_costs: list[VariableCost]
+    variable_costs: list[PricedVariableCost]
     discount_percent: Percent
     discount: Money
     weekly_price: Money

@@ -67,6 +67,7 @@ def snapshot(e: EligibleEstablishment) -> EstablishmentSnapshot:
             ],
             "competency": e.competency,
             "contacts": dump["contacts"],
+            "additional_services": dump.get("additional_services", []),
         }
     )
 

@@ -29,6 +29,8 @@ from tests.support.infra import wait_for
 CATEGORY = "RESIDENTIAL"
 RADIUS, WIDER = 20, 30
 DAY = 26 * 3600  # the referral service's clock in the second part: the next day
+OT = {"name": "occupational therapy", "unit": "one-hour session", "unit_price": "60.00",
+      "weekly_price": "120.00"}
 
 
 class World:
@@ -38,7 +40,9 @@ class World:
         self.owner = api("commissioner", authority="KCC")
         self.home = self.market.quiet_home(WIDER + 5, CATEGORY)
         self.est = {
-            label: self.market.establishment(label, north_of(self.home, miles), CATEGORY)
+            label: self.market.establishment(
+                label, north_of(self.home, miles), CATEGORY, additional_services=[OT]
+            )
             for label, miles in (("A", 3), ("B", 8), ("C", 12), ("D", 26))
         }
         self.period = self.market.categories[CATEGORY]["min_tender_period_hours"]
@@ -192,6 +196,47 @@ def test_a_cancellation_is_announced_and_the_copy_publishes(world, sink):
     w.refs["copy"] = copy["referral_id"]
     assert w.publish("copy")["status"] == "published"
     assert {w.est[x].id for x in "ABC"} <= w.invited("copy")
+
+
+def test_variable_costs_are_qualified_services_at_or_below_their_price_or_free_text(world):
+    """§4.4 "can reduce but not increase", §5: a bid's additional service is one the
+    establishment qualified with, at most its unit price × units; a free-text item stays
+    allowed and is marked as such."""
+    w = world
+    rid, e = w.refs["extended"], w.est["B"]
+    body = {
+        "establishment_id": e.id,
+        "core_costs": dict.fromkeys(w.heads, "250.00"),
+        "needs_met": ["N1"], "features_met": ["M1"],
+        "outcomes_statement": "B: a therapy-led plan.",
+    }
+    dearer = {**body, "variable_costs": [
+        {"service": "occupational therapy", "units": 2, "weekly": "120.01"}]}
+    refused = e.provider.post(f"/api/v1/referrals/{rid}/bids", json=dearer)
+    assert refused.status_code == 422, refused.text
+    [error] = refused.json()["errors"]
+    assert error["loc"][-3:] == ["variable_costs", 0, "weekly"]
+    assert "120.01 exceeds the qualified 60.00" in error["msg"]
+    unknown = {**body, "variable_costs": [{"service": "hydrotherapy", "units": 1}]}
+    wrong = e.provider.post(f"/api/v1/referrals/{rid}/bids", json=unknown)
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["loc"][-1] == "service"
+    assert ok(e.provider.get(f"/api/v1/referrals/{rid}/bids"))["items"] == []  # nothing kept
+
+    fine = {**body, "variable_costs": [
+        {"service": "occupational therapy", "units": 2, "weekly": "110.00"},
+        {"service": "occupational therapy", "units": 1},
+        {"label": "taxi to school", "weekly": "75.00"},
+    ]}
+    bid = ok(e.provider.post(f"/api/v1/referrals/{rid}/bids", json=fine), 201)
+    items = bid["price"]["variable_costs"]
+    assert [(i["label"], i["weekly"], i["free_text"]) for i in items] == [
+        ("occupational therapy", "110.00", False),
+        ("occupational therapy", "60.00", False),
+        ("taxi to school", "75.00", True),
+    ]
+    assert items[0]["unit_price"] == "60.00" and items[0]["units"] in ("2", "2.00", 2)
+    expected = Decimal("250.00") * len(w.heads) + Decimal("245.00")
+    assert Decimal(bid["price"]["weekly_price"]) == expected
 
 
 def test_a_sibling_group_is_bid_for_and_a_draft_waits(world):

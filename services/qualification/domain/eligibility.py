@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from services.common.money import fmt
 from services.qualification import messages as m
 from services.qualification.domain.categories import CategoryConfig, total_weekly_core_cost
 from services.qualification.domain.establishment import Establishment
@@ -49,5 +50,10 @@ def eligible(
         contacts=[
             {"name": c.name, "email": c.email, "phone": c.phone, "sms_opt_in": c.sms_opt_in}
             for c in establishment.contacts
+        ],
+        additional_services=[
+            {"name": a.name, "unit": a.unit, "unit_price": fmt(a.unit_price),
+             "weekly_price": fmt(a.weekly_price)}
+            for a in ms.additional_services
         ],
     )

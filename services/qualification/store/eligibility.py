@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from services.qualification import domain as d
 from services.qualification import messages as m
-from services.qualification.store.codecs import tier_from_row
+from services.qualification.store.codecs import service_from_row, tier_from_row
 from services.qualification.store.tables import memberships
 
 # --- eligibility (§5) ----------------------------------------------------------------------
@@ -24,7 +24,8 @@ from services.qualification.store.tables import memberships
 
 _ELIGIBLE = text("""
 SELECT ms.establishment_id, ms.id AS membership_id, ms.lat, ms.lon, ms.competency,
-       ms.cohort_discounts, ms.application_id, ms.admitted_on, ms.reverification_due_on,
+       ms.cohort_discounts, ms.additional_services, ms.application_id, ms.admitted_on,
+       ms.reverification_due_on,
        e.name, e.provider_id, e.address, e.postcode, e.categories,
        (SELECT jsonb_agg(jsonb_build_array(c.head, c.amount::text)) FROM (
             SELECT DISTINCT ON (head) head, amount FROM qualification.membership_costs
@@ -93,6 +94,9 @@ def eligible_establishments(
             ],
             reverification_due_on=r.reverification_due_on,
             cohort_discounts=tuple(tier_from_row(t) for t in r.cohort_discounts),
+            additional_services=tuple(
+                service_from_row(x) for x in (r.additional_services or [])
+            ),
         )
         est = d.Establishment(
             id=r.establishment_id,

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from services.common.errors import Conflict, InvalidInput
-from services.common.money import fmt
+from services.common.money import fmt, round_pence
 from services.referral import access
 from services.referral.domain.parts import (
     WITHDRAWN,
@@ -23,6 +23,8 @@ from services.referral.messages import (
     BidReceived,
     CohortTier,
     PriceBreakdown,
+    PricedVariableCost,
+    QualifiedService,
 )
 from services.scoring.messages import bid_price
 
@@ -33,17 +35,66 @@ def cohort_discount(tiers: Iterable[CohortTier], children: int) -> Decimal:
     return max(applicable, key=lambda t: t.min_children).percent if applicable else Decimal(0)
 
 
-def price_bid(terms: BidCreate, children: int, tiers: Iterable[CohortTier]) -> PriceBreakdown:
+def free_text(terms: BidCreate) -> list[PricedVariableCost]:
+    """The bid's variable costs taken as free-text items (no qualified service checked)."""
+    return [
+        PricedVariableCost(label=v.label or v.service, weekly=v.weekly or 0)
+        for v in terms.variable_costs
+    ]
+
+
+def priced_variable_costs(
+    terms: BidCreate, qualified: Iterable[QualifiedService]
+) -> tuple[list[PricedVariableCost], list[dict]]:
+    """§4.4 "can reduce but not increase": an additional service the establishment
+    qualified with, at no more than its qualified unit price × units (exactly that when
+    ``weekly`` is left out); a free-text item as given, marked as such. Returns the priced
+    items and the field errors."""
+    services = {q.name: q for q in qualified}
+    priced, errors = [], []
+    for i, item in enumerate(terms.variable_costs):
+        if item.service is None:
+            priced.append(PricedVariableCost(label=item.label, weekly=item.weekly))
+            continue
+        q = services.get(item.service)
+        if q is None:
+            known = ", ".join(sorted(services)) or "none"
+            errors.append({"loc": ["variable_costs", i, "service"],
+                           "msg": f"not an additional service of the qualified offer ({known})"})
+            continue
+        assert item.units is not None  # the message model requires them
+        cap = round_pence(q.unit_price * item.units)
+        weekly = cap if item.weekly is None else item.weekly
+        if weekly > cap:
+            errors.append({"loc": ["variable_costs", i, "weekly"], "msg": (
+                f"{fmt(weekly)} exceeds the qualified {fmt(q.unit_price)} per {q.unit} × "
+                f"{item.units} = {fmt(cap)} (reduce, never increase)")})
+            continue
+        priced.append(PricedVariableCost(
+            label=item.label or q.name, weekly=weekly, free_text=False, service=q.name,
+            units=item.units, unit_price=q.unit_price,
+        ))
+    return priced, errors
+
+
+def price_bid(
+    terms: BidCreate,
+    children: int,
+    tiers: Iterable[CohortTier],
+    variable: list[PricedVariableCost] | None = None,
+) -> PriceBreakdown:
     """A bid's weekly price (§4.4, §5, §6.3) by scoring's one pricing rule
-    (``scoring.messages.bid_price``), with the cohort percent of the qualified tiers."""
+    (``scoring.messages.bid_price``), with the cohort percent of the qualified tiers;
+    ``variable`` as ``priced_variable_costs`` gives them (default: free text)."""
+    variable = free_text(terms) if variable is None else variable
     percent = cohort_discount(tiers, children)
     discount, weekly = bid_price(
-        terms.core_costs.values(), (v.weekly for v in terms.variable_costs), percent, children
+        terms.core_costs.values(), (v.weekly for v in variable), percent, children
     )
     return PriceBreakdown(
         core_costs=terms.core_costs,
         children=children,
-        variable_costs=terms.variable_costs,
+        variable_costs=variable,
         discount_percent=percent,
         discount=discount,
         weekly_price=weekly,
@@ -75,8 +126,11 @@ class Bidding:
         )
         if terms.proposed_start is not None and terms.proposed_start < now.date():
             errors.append({"loc": ["proposed_start"], "msg": "must not be in the past"})
-        raise_all(errors)
-        price = price_bid(terms, self.children_count, invitation.snapshot.cohort_discounts)
+        variable, wrong = priced_variable_costs(terms, invitation.snapshot.additional_services)
+        raise_all(errors + wrong)
+        price = price_bid(
+            terms, self.children_count, invitation.snapshot.cohort_discounts, variable
+        )
         if price.weekly_price <= 0:
             raise InvalidInput.at(["core_costs"], "the weekly price must be more than 0.00")
         return price

@@ -112,6 +112,7 @@ def invitation_to_row(referral_id: str, i: Invitation) -> dict:
         "core_costs": dump["core_costs"],
         "cohort_discounts": dump["cohort_discounts"],
         "contacts": dump["contacts"],
+        "additional_services": dump["additional_services"],
         "invited_at": i.invited_at,
         "suspended_reason": i.suspended_reason,
     }
@@ -128,6 +129,7 @@ def invitation_from_row(row) -> Invitation:
             "core_costs": row.core_costs,
             "cohort_discounts": row.cohort_discounts,
             "contacts": row.contacts,
+            "additional_services": row.additional_services,
         }
     )
     return Invitation(

@@ -84,6 +84,8 @@ invitations = Table(
     Column("competency", Numeric, nullable=False),
     Column("core_costs", JSONB, nullable=False),
     Column("cohort_discounts", JSONB, nullable=False),
+    Column("additional_services", JSONB, nullable=False, server_default="[]",
+           comment="the qualified additional services at invitation (§4.4)"),
     Column("contacts", JSONB, nullable=False),
     Column("invited_at", DateTime(timezone=True), nullable=False),
     Column("suspended_reason", Text),

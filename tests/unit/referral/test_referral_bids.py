@@ -11,7 +11,12 @@ from pydantic import ValidationError
 
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.referral.domain import cohort_discount, price_bid
-from services.referral.messages import CancelRequest, CohortTier, PublishRequest, VariableCost
+from services.referral.messages import (
+    CancelRequest,
+    CohortTier,
+    PricedVariableCost,
+    PublishRequest,
+)
 from tests.support.referral_builders import (
     AUDITOR,
     BEFORE_DEADLINE,
@@ -218,7 +223,7 @@ def test_cohort_bid_is_priced_from_the_snapshot_tiers():
     assert bid.price.weekly_price == Decimal("8280.00")  # 9000 − 720
     assert bid.price.variable_costs == []
     assert price_bid(terms(1), 1, []).variable_costs == [
-        VariableCost(label="1:1 support", weekly="150.50")
+        PricedVariableCost(label="1:1 support", weekly="150.50", free_text=True)
     ]
 
 

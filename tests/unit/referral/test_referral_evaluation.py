@@ -309,7 +309,8 @@ def test_the_award_event_holds_everything_contracts_and_the_winner_need():
     assert data["price"] == {
         "core_costs": {"premises": "1000.00", "staffing": "2000.00"},
         "children": 1,
-        "variable_costs": [{"label": "1:1 support", "weekly": "150.50"}],
+        "variable_costs": [{"label": "1:1 support", "weekly": "150.50", "free_text": True,
+                            "service": None, "units": None, "unit_price": None}],
         "discount_percent": "0",
         "discount": "0.00",
         "weekly_price": "3150.50",
