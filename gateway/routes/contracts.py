@@ -175,9 +175,10 @@ def place_in_block(path: BlockPath, body: BlockPlaceCreate):
 @require(public=True)
 def award_publication(query: PublicationQuery):
     """The quarter's awards as an OCDS 1.1 release package (``format=ocds``) or CSV
-    (``format=csv``); public, no key needed (§10); no child data. An ended quarter is frozen: the same bytes every time
-    (``X-Publication-Frozen: true``). OCDS for a quarter without an award is 404 (a package
-    holds at least one release); the CSV is then the header alone."""
+    (``format=csv``); public, no key needed (§10); no child data. An ended quarter is
+    frozen: the same bytes every time (``X-Publication-Frozen: true``). OCDS for a quarter
+    without an award is 404 (a package holds at least one release); the CSV is then the
+    header alone."""
     result = call("contracts", "award_publication", _query(query))
     response = Response(result["content"].encode("utf-8"), mimetype=None)
     response.headers["Content-Type"] = result["media_type"]
