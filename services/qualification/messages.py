@@ -339,6 +339,12 @@ class DpsPatch(Request):
     valid_from: IsoDate | None = None
     valid_to: IsoDate | None = None
     entry_open: StrictBool | None = None
+    closed_from: IsoDate | None = Field(
+        default=None, description="a scheduled closure of entry starts on this day (§3)"
+    )
+    closed_until: IsoDate | None = Field(
+        default=None, description="entry reopens by itself on this day (§3)"
+    )
 
 
 class CategoryPatch(Request):
@@ -487,6 +493,8 @@ class DpsView(Reply):
     valid_from: IsoDate
     valid_to: IsoDate
     entry_open: StrictBool
+    closed_from: IsoDate | None = None
+    closed_until: IsoDate | None = None
 
 
 class CategoryView(Reply):

@@ -300,6 +300,12 @@ class QualificationService(AuditRpc):
         if any(counts.values()):
             log.info("evidence timer", **counts)
 
+    @timer_from(QualificationConfig, "qualification_timer_seconds")
+    def entry_timer(self) -> None:
+        """§3: a scheduled closure of entry that has ended is recorded as reopened."""
+        if categories.reopen_entry_when_due(self.db.uow):
+            log.info("entry to the DPS reopened by its schedule")
+
     @rpc
     def check_evidence(self) -> dict:
         """One pass of the evidence timer now (operations, tests)."""

@@ -24,13 +24,34 @@ def update_dps(command: m.DpsPatch, uow, principal: dict | None) -> dict:
         now, today = uow.now(), d.london_date(uow.now())
         uow.store.lock_dps()
         before = uow.store.dps()
-        after = d.apply_dps_change(before, patch)
+        after = d.apply_dps_change(before, patch, today)
         version = uow.store.save_dps(after, now, principal)
         view = after.to_view(today).model_dump(mode="json")
         uow.audit("dps.changed", "dps", "dps", before.to_view(today).model_dump(mode="json"),
                   {**view, "version": version})
         uow.commit()
     return view
+
+
+def reopen_entry_when_due(new_uow) -> bool:
+    """§3 scheduled closure: once ``closed_until`` has come, entry has reopened by itself
+    (``DpsSettings.status``); this records it as a new version of the settings, audited.
+    Safe with several instances: the settings are locked and read again first."""
+    with new_uow() as uow:
+        now, today = uow.now(), d.london_date(uow.now())
+        if not uow.store.dps().window_over(today):
+            return False
+        uow.store.lock_dps()
+        before = uow.store.dps()
+        if not before.window_over(today):  # another instance did it
+            return False
+        after = d.apply_dps_change(before, {"closed_from": None, "closed_until": None})
+        version = uow.store.save_dps(after, now, None)
+        uow.audit("dps.entry_reopened", "dps", "dps", before.to_view(today).model_dump(mode="json"),
+                  {**after.to_view(today).model_dump(mode="json"), "version": version,
+                   "by": "schedule"})
+        uow.commit()
+    return True
 
 
 def list_categories(command: None, uow, principal: dict | None = None) -> dict:

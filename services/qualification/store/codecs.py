@@ -309,8 +309,9 @@ def establishment_from_row(r: Any, contacts: list, judgements: list,
 
 def dps_to_row(settings: d.DpsSettings) -> dict:
     return {"valid_from": settings.valid_from, "valid_to": settings.valid_to,
-            "entry_open": settings.entry_open}
+            "entry_open": settings.entry_open, "closed_from": settings.closed_from,
+            "closed_until": settings.closed_until}
 
 
 def dps_from_row(r: Any) -> d.DpsSettings:
-    return d.DpsSettings(r.valid_from, r.valid_to, r.entry_open)
+    return d.DpsSettings(r.valid_from, r.valid_to, r.entry_open, r.closed_from, r.closed_until)

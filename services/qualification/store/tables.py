@@ -65,9 +65,16 @@ dps_settings = Table(
     Column("valid_from", Date, nullable=False),
     Column("valid_to", Date, nullable=False),
     Column("entry_open", Boolean, nullable=False),
+    Column("closed_from", Date, comment="scheduled closure of entry from (§3)"),
+    Column("closed_until", Date, comment="entry reopens by itself on (§3)"),
     Column("changed_at", DateTime(timezone=True), nullable=False),
     Column("changed_by", JSONB),
     CheckConstraint("valid_to >= valid_from", name="dps_settings_period"),
+    CheckConstraint(
+        "(closed_from IS NULL) = (closed_until IS NULL) AND "
+        "(closed_until IS NULL OR closed_until > closed_from)",
+        name="dps_settings_closure",
+    ),
 )
 """Every version of the DPS settings (RULES §3); the highest is in force."""
 
