@@ -98,6 +98,7 @@ class NotificationsConfig(Settings):
     # routing and recipients
     notification_channels: str | None = None
     commissioner_emails: str | None = None
+    lead_email: str | None = "dps.lead@westsussex.example"  # the lead's digest (RULES §8)
     public_base_url: str | None = None  # default: the local gateway on DPS_GATEWAY_PORT
     # delivery
     notification_rate_limit: int = Field(3000, ge=61)

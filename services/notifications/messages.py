@@ -37,6 +37,7 @@ class MessageType(StrEnum):
     EVIDENCE_EXPIRING = "evidence_expiring"
     REFERRAL_CANCELLED = "referral_cancelled"
     DEADLINE_EXTENDED = "deadline_extended"
+    LEAD_DIGEST = "lead_digest"
 
 
 class Channel(StrEnum):

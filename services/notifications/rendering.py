@@ -218,6 +218,25 @@ class DeadlineExtendedContext(_ReferralContext):
     widened: bool = False
 
 
+class DigestLine(_Model):
+    establishment_name: Text
+    category: Text
+    due_on: date
+    reference: Text  # the application or membership id
+
+
+class LeadDigestContext(_Context):
+    """RULES §4.3, §4.5, §8: the lead's daily digest. No child data."""
+
+    day: date
+    overdue_applications: list[DigestLine] = []
+    reverifications_due: list[DigestLine] = []
+
+    @property
+    def path(self) -> str:
+        return "/applications?overdue=true"
+
+
 class FailedCriterion(_Model):
     criterion: Text
     reason: Text
@@ -278,6 +297,7 @@ CONTEXTS: Mapping[MessageType, type[_Context]] = {
     MessageType.EVIDENCE_EXPIRING: EvidenceExpiringContext,
     MessageType.REFERRAL_CANCELLED: ReferralCancelledContext,
     MessageType.DEADLINE_EXTENDED: DeadlineExtendedContext,
+    MessageType.LEAD_DIGEST: LeadDigestContext,
 }
 
 # ---------------------------------------------------------------------------------------

@@ -71,6 +71,10 @@ class NotificationsService(AuditRpc):
     def on_membership_reinstated(self, uow, event) -> None:
         recipients.membership_reinstated(event, uow, self.config)
 
+    @consumes("qualification", "lead_digest", qm.LeadDigest)
+    def on_lead_digest(self, uow, event) -> None:
+        recipients.lead_digest(event, uow, self.config)
+
     @consumes("qualification", "evidence_expiring", qm.EvidenceExpiring)
     def on_evidence_expiring(self, uow, event) -> None:
         recipients.evidence_expiring(event, uow, self.config)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from services.common.config import Settings
 
 
@@ -10,3 +12,5 @@ class QualificationConfig(Settings):
     # many establishments one pass handles (one transaction each)
     qualification_timer_seconds: float = 10.0
     qualification_timer_batch: int = 500
+    # the lead's daily digest (RULES §8): sent once a day from this hour (UTC)
+    lead_digest_hour_utc: int = Field(7, ge=0, le=23)

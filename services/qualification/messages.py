@@ -787,6 +787,36 @@ class ReverificationDue(MembershipEvent):
     due_on: IsoDate
 
 
+class DigestApplication(Reply):
+    """An application overdue for decision (§4.3), as the lead's digest lists it."""
+
+    application_id: str
+    establishment_id: str
+    establishment_name: str
+    category: CategoryCode
+    due_on: IsoDate
+
+
+class DigestMembership(Reply):
+    """A membership due for re-verification (§4.5), as the lead's digest lists it."""
+
+    membership_id: str
+    establishment_id: str
+    establishment_name: str
+    category: CategoryCode
+    due_on: IsoDate
+
+
+class LeadDigest(EventBase):
+    """RULES §8: the lead's daily digest, once per London ``day``, when anything is overdue
+    or due. No child data: applications and memberships are the providers' affairs."""
+
+    event_type: ClassVar[str] = "lead_digest"
+    day: IsoDate
+    overdue_applications: list[DigestApplication]
+    reverifications_due: list[DigestMembership]
+
+
 class EstablishmentContactsChanged(EventBase):
     """Who to alert for an establishment (RULES §8): sent when it is registered and when its
     contacts change. The shape of ``services.notifications.messages.EstablishmentContacts``

@@ -35,6 +35,7 @@ from services.qualification.config import QualificationConfig
 from services.qualification.handlers import (
     applications,
     categories,
+    digest,
     eligibility,
     establishments,
     evidence,
@@ -299,6 +300,12 @@ class QualificationService(AuditRpc):
         counts = evidence.check_evidence(self.db.uow, self.config.qualification_timer_batch)
         if any(counts.values()):
             log.info("evidence timer", **counts)
+
+    @timer_from(QualificationConfig, "qualification_timer_seconds")
+    def digest_timer(self) -> None:
+        """§8: the lead's daily digest, once a day whatever the instances."""
+        if digest.send_daily_digest(self.db.uow, self.config.lead_digest_hour_utc):
+            log.info("lead digest sent")
 
     @timer_from(QualificationConfig, "qualification_timer_seconds")
     def entry_timer(self) -> None:

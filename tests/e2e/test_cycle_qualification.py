@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.support.cycle_market import Market, clock_moved, north_of, ok
+from tests.support.cycle_market import Market, Sink, clock_moved, north_of, ok
 from tests.support.infra import wait_for
 
 CATEGORY = "FOSTERCARE"
 LONDON = ZoneInfo("Europe/London")
+LEAD_EMAIL = "dps.lead@westsussex.example"  # the default DPS_LEAD_EMAIL
 
 
 class World:
@@ -92,3 +93,28 @@ def test_a_scheduled_closure_refuses_a_submission_inside_it_and_accepts_one_afte
             assert "dps.entry_reopened" in actions
     finally:
         w.lead.patch("/api/v1/dps", json={"closed_from": None, "closed_until": None})
+
+
+def test_the_leads_daily_digest_lists_an_overdue_application(world, stack):
+    """§4.3, §8: an application left undecided past its 10 working days is in the lead's
+    digest of the day; the digest carries no child data and links to the portal."""
+    w = world
+    app_id, provider = w.pending_application("Overdue")
+    submitted = ok(provider.post(f"/api/v1/applications/{app_id}/submit"))
+    due_on = datetime.fromisoformat(submitted["due_on"]).date()
+    day = due_on + timedelta(days=3)
+    noon = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=12)
+    sink = Sink(stack.mail_dir)
+    with clock_moved(stack, "qualification", (noon - datetime.now(UTC)).total_seconds()):
+        view = ok(w.lead.get(f"/api/v1/applications/{app_id}"))
+        assert view["overdue"] is True
+
+        def digest():
+            found = [r for r in sink.emails_to({LEAD_EMAIL}, "DPS digest for")
+                     if app_id in sink.text(r)]
+            return found or None
+
+        [mail] = wait_for(digest, 60, "the lead's digest in the mail sink", interval=0.5)
+    body = sink.text(mail)
+    assert f"Overdue Fostering {w.market.tag}" in body
+    assert "/applications?overdue=true" in body

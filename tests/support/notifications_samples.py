@@ -58,6 +58,15 @@ def sample_contexts(referral: dict | None = None) -> dict[MessageType, dict]:
             "establishment_name": "Oakfield School",
             "distance_miles": 12,
         },
+        MessageType.LEAD_DIGEST: {
+            "day": date(2025, 3, 14),
+            "overdue_applications": [{"establishment_name": "Oakfield School",
+                                      "category": "SEN", "due_on": date(2025, 3, 10),
+                                      "reference": "app-17"}],
+            "reverifications_due": [{"establishment_name": "Birch House",
+                                     "category": "RESIDENTIAL", "due_on": date(2025, 3, 14),
+                                     "reference": "ms-4"}],
+        },
         MessageType.REFERRAL_CANCELLED: {
             "referral": referral,
             "establishment_name": "Oakfield School",

@@ -33,6 +33,7 @@ from services.notifications.domain.deliveries import (
 from services.notifications.domain.membership_messages import (
     plan_application_decided,
     plan_evidence_expiring,
+    plan_lead_digest,
     plan_reinstated,
     plan_suspended,
 )
@@ -122,6 +123,7 @@ __all__ = [
     "plan_clarification",
     "plan_deadline_extended",
     "plan_evidence_expiring",
+    "plan_lead_digest",
     "plan_feedback",
     "plan_invitations",
     "plan_parent_choice",

@@ -83,3 +83,24 @@ def plan_evidence_expiring(event: qm.EvidenceExpiring, provider: Mapping | None)
         },
         provider,
     )
+
+
+def plan_lead_digest(event: qm.LeadDigest, lead_email: str | None) -> Outgoing:
+    """Applications overdue for decision (§4.3), re-verifications due (§4.5) → the lead,
+    once a day (RULES §8). Keyed by the event: a redelivery sends nothing again."""
+
+    def line(x, reference: str) -> dict:
+        return {"establishment_name": x.establishment_name, "category": x.category,
+                "due_on": x.due_on.isoformat(), "reference": reference}
+
+    return Outgoing(
+        event_id=event.event_id,
+        message_type=MessageType.LEAD_DIGEST,
+        context={
+            "day": event.day.isoformat(),
+            "overdue_applications": [line(a, a.application_id)
+                                     for a in event.overdue_applications],
+            "reverifications_due": [line(x, x.membership_id) for x in event.reverifications_due],
+        },
+        contacts=contacts_of([{"name": "DPS lead", "email": lead_email}] if lead_email else []),
+    )

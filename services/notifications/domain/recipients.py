@@ -146,6 +146,8 @@ def names_of(contacts: Iterable[Contact]) -> dict[str, str]:
 def unaddressed(plan: Outgoing) -> tuple[str, str]:
     """``(who, error)`` of a message with nobody to send to: it is recorded as a
     permanent failure, visible to its owners (RULES §8)."""
+    if SPECS[plan.message_type].audience is Audience.LEAD:
+        return ("the DPS lead", "no lead address configured: set DPS_LEAD_EMAIL")
     if SPECS[plan.message_type].audience is Audience.COMMISSIONER:
         return (
             f"{plan.authority} placements team",

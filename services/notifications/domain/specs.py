@@ -16,6 +16,7 @@ from services.notifications.messages import MessageType
 class Audience(StrEnum):
     PROVIDER = "provider"
     COMMISSIONER = "commissioner"
+    LEAD = "lead"  # the DPS lead's own address (DPS_LEAD_EMAIL)
 
 
 class SmsPolicy(StrEnum):
@@ -69,6 +70,8 @@ SPECS: Mapping[MessageType, MessageSpec] = {
     # referral cancelled or deadline extended → every invited establishment
     MessageType.REFERRAL_CANCELLED: MessageSpec(Audience.PROVIDER, authority_sees=True),
     MessageType.DEADLINE_EXTENDED: MessageSpec(Audience.PROVIDER, authority_sees=True),
+    # applications overdue for decision, re-verifications due → the lead, a daily digest
+    MessageType.LEAD_DIGEST: MessageSpec(Audience.LEAD),
 }
 
 REMINDER_BEFORE_DEADLINE = timedelta(hours=24)

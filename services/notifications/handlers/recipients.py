@@ -91,6 +91,11 @@ def evidence_expiring(event: qm.EvidenceExpiring, uow, config: NotificationsConf
     membership_event(event, uow, config, domain.plan_evidence_expiring)
 
 
+def lead_digest(event: qm.LeadDigest, uow, config: NotificationsConfig) -> None:
+    """RULES §8: applications overdue for decision, re-verifications due → the lead."""
+    record(uow, [domain.plan_lead_digest(event, config.lead_email)], config, event)
+
+
 def contacts_of(event) -> list[Contact]:
     """The event's contacts, normalised; unreadable ones are logged and dropped."""
     problems: list[str] = []

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from services.qualification import domain as d
 from services.qualification import messages as m
-from services.qualification.store import configs, eligibility, uplifts
+from services.qualification.store import configs, digest, eligibility, uplifts
 from services.qualification.store.applications import Applications
 from services.qualification.store.establishments import Establishments
 from services.qualification.store.tables import providers
@@ -64,6 +64,16 @@ class Store:
 
     def lock_category(self, code: str) -> None:
         configs.lock_category(self.session, code)
+
+    # -- the lead's daily digest (§4.3, §4.5, §8) ----------------------------------------
+    def claim_digest_day(self, day: date, at: datetime) -> bool:
+        return digest.claim_day(self.session, day, at)
+
+    def overdue_applications(self, today: date) -> list[m.DigestApplication]:
+        return digest.overdue_applications(self.session, today)
+
+    def reverifications_due(self, today: date) -> list[m.DigestMembership]:
+        return digest.reverifications_due(self.session, today)
 
     # -- eligibility (§5) and standings (§6.2) ------------------------------------------
     def eligible_establishments(

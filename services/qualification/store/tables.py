@@ -308,3 +308,11 @@ uplifts = Table(
 )
 """Uplifts applied (RULES §7.2), by the contracts service's uplift id: applied once."""
 
+
+lead_digests = Table(
+    "lead_digests",
+    metadata,
+    Column("day", Date, primary_key=True, comment="London date of the digest"),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+)
+"""One row per day the lead's digest went (RULES §8, issue 13): it goes once a day."""
