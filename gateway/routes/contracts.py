@@ -59,6 +59,20 @@ bp = APIBlueprint(
     abp_security=[{"bearer": []}],
 )
 
+public_bp = APIBlueprint(
+    "publications",
+    __name__,
+    url_prefix="/api/v1",
+    abp_tags=[Tag(name="contracts", description="placements, uplifts, blocks, publication")],
+)
+"""Operations anyone may call without a key (RULES §10: published award notices)."""
+
+
+def register(app) -> None:
+    app.register_api(bp)
+    app.register_api(public_bp)
+
+
 READERS = ("commissioner", "lead", "provider", "contract_manager")
 OWNERS = ("commissioner", "lead")
 
@@ -171,7 +185,7 @@ def place_in_block(path: BlockPath, body: BlockPlaceCreate):
 # --- publication (§7.5) -----------------------------------------------------------------------
 
 
-@bp.get("/publications/awards", responses={200: PUBLICATION_RESPONSE}, security=[])
+@public_bp.get("/publications/awards", responses={200: PUBLICATION_RESPONSE})
 @require(public=True)
 def award_publication(query: PublicationQuery):
     """The quarter's awards as an OCDS 1.1 release package (``format=ocds``) or CSV
