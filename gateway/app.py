@@ -133,7 +133,7 @@ def _refuse_bad_input():
         if body is None:
             return problems.problem(400, "the body is not valid JSON",
                                     [{"loc": ["body"], "msg": "not valid JSON"}])
-        locs += [["body", *loc] for loc in inputs.bad_text(body)]
+        locs += list(inputs.bad_text(body))  # body fields are named as validation names them
     if locs:
         names = ", ".join(".".join(str(p) for p in loc) for loc in locs)
         return problems.problem(422, f"invalid content: {names}",
