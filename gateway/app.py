@@ -13,6 +13,7 @@ from flask_limiter.util import get_remote_address
 from flask_openapi3 import Info, OpenAPI
 from prometheus_client import Counter, Histogram
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from gateway import inputs, problems
@@ -99,6 +100,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
     def _unavailable(exc: ServiceUnavailable):
         log.warning("service unavailable", service=exc.service, error=str(exc))
         return problems.problem(503, str(exc), service=exc.service)
+
+    @app.errorhandler(OperationalError)
+    def _database_down(exc: OperationalError):
+        log.warning("database unavailable", error=str(exc.orig)[:200])
+        return problems.problem(503, "the database did not answer; try again shortly",
+                                service="database")
 
     @app.errorhandler(RateLimitExceeded)
     def _limited(exc):
