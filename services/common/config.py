@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # gateway
     gateway_port: int = 8000
     registration_rate_limit: str = "10 per minute"
+    # GOV.UK Notify delivery receipts: the bearer token Notify sends (unset: refused)
+    notify_callback_token: str | None = None
     # the partner authorities (RULES §1); associates join by adding to this JSON map
     authorities: dict[str, str] = {
         "BHCC": "Brighton & Hove City Council",
