@@ -13,6 +13,7 @@ from flask_limiter.util import get_remote_address
 from flask_openapi3 import Info, OpenAPI
 from prometheus_client import Counter, Histogram
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from gateway import inputs, problems
@@ -100,6 +101,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
         log.warning("service unavailable", service=exc.service, error=str(exc))
         return problems.problem(503, str(exc), service=exc.service)
 
+    @app.errorhandler(OperationalError)
+    def _database_down(exc: OperationalError):
+        log.warning("database unavailable", error=str(exc.orig)[:200])
+        return problems.problem(503, "the database did not answer; try again shortly",
+                                service="database")
+
     @app.errorhandler(RateLimitExceeded)
     def _limited(exc):
         return problems.problem(429, f"rate limit exceeded: {exc.description}")
@@ -133,7 +140,7 @@ def _refuse_bad_input():
         if body is None:
             return problems.problem(400, "the body is not valid JSON",
                                     [{"loc": ["body"], "msg": "not valid JSON"}])
-        locs += [["body", *loc] for loc in inputs.bad_text(body)]
+        locs += list(inputs.bad_text(body))  # body fields are named as validation names them
     if locs:
         names = ", ".join(".".join(str(p) for p in loc) for loc in locs)
         return problems.problem(422, f"invalid content: {names}",

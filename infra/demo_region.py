@@ -10,7 +10,7 @@ in draft, one rejection and one establishment suspended by an INADEQUATE judgeme
 Idempotent: the plan is generated from a fixed seed, and a re-run reads what exists
 (``GET /establishments``, ``GET /applications``) and only does the steps still missing.
 Requests run on a small thread pool so that the few hundred establishments load in
-seconds.
+seconds. A little over 400 lines: the region's plan and its loader read best together.
 """
 
 from __future__ import annotations

@@ -12,9 +12,8 @@
 from __future__ import annotations
 
 import hmac
-import os
 
-from flask import request
+from flask import current_app, request
 from flask_openapi3 import APIBlueprint, Tag
 
 from gateway.app import call
@@ -33,7 +32,6 @@ bp = APIBlueprint(
     abp_security=[{"bearer": []}],
 )
 
-CALLBACK_TOKEN_ENV = "DPS_NOTIFY_CALLBACK_TOKEN"  # noqa: S105 (a variable name)
 
 
 def callback_token_ok(header: str | None, expected: str | None) -> bool:
@@ -48,7 +46,8 @@ def callback_token_ok(header: str | None, expected: str | None) -> bool:
 def _check_callback_token():
     """Runs before the body is validated, so a caller without the token learns nothing."""
     if request.endpoint == f"{bp.name}.notify_callback" and not callback_token_ok(
-        request.headers.get("Authorization"), os.environ.get(CALLBACK_TOKEN_ENV)
+        request.headers.get("Authorization"),
+        current_app.extensions["dps.settings"].notify_callback_token
     ):
         raise Unauthenticated("send Authorization: Bearer <the callback token>")
 

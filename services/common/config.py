@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     # outbox relay
     relay_batch_size: int = 200
     relay_poll_seconds: float = 1.0
+    relay_gather_seconds: float = Field(0.005, ge=0, le=1)
     # RULES §9: how often each service seals its newly written audit records into the chain
     audit_seal_seconds: float = Field(0.5, gt=0)
     # clock (tests shift time; production leaves it 0)
@@ -50,6 +51,8 @@ class Settings(BaseSettings):
     # gateway
     gateway_port: int = 8000
     registration_rate_limit: str = "10 per minute"
+    # GOV.UK Notify delivery receipts: the bearer token Notify sends (unset: refused)
+    notify_callback_token: str | None = None
     # the partner authorities (RULES §1); associates join by adding to this JSON map
     authorities: dict[str, str] = {
         "BHCC": "Brighton & Hove City Council",

@@ -91,9 +91,10 @@ class Relay:
                            for schema in self.schemas)
                 if sent:
                     continue
-                # sleep until a NOTIFY arrives or the poll interval passes
+                # sleep until a NOTIFY arrives or the poll interval passes, then gather the
+                # events committed meanwhile into one batch (one SELECT, one UPDATE)
                 for _ in listen.notifies(timeout=s.relay_poll_seconds, stop_after=1):
-                    pass
+                    self.stop.wait(s.relay_gather_seconds)
 
 
 def main(services: list[str] | None = None) -> None:

@@ -27,10 +27,11 @@ from datetime import datetime
 import eventlet
 import kombu
 from kombu.pools import producers
+from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
 from nameko.exceptions import UnknownService, registry
 from nameko.extensions import DependencyProvider
-from nameko.rpc import Rpc
+from nameko.rpc import Responder, Rpc
 from nameko.timer import Timer
 from sqlalchemy import MetaData, create_engine
 from sqlalchemy.orm import sessionmaker
@@ -54,13 +55,28 @@ log = get_logger(__name__)
 for _cls in ALL_ERRORS:  # typed errors across RPC between services (nameko-examples pattern)
     registry[f"{_cls.__module__}.{_cls.__name__}"] = _cls
 
+
+class _ReplyPublisher(Publisher):
+    """RPC replies go to the caller's own reply queue: a publisher confirm (a broker round
+    trip per reply) adds nothing there, since a lost reply is the caller's timeout either
+    way (→ 503), and the work it reports is already committed. Requests and events keep
+    their confirms (nameko's proxies; the outbox relay)."""
+
+    use_confirms = False
+
+
+Responder.publisher_cls = _ReplyPublisher
+
 ATTEMPTS_HEADER = "x-dps-attempts"
 
 
 def make_engine(url: str | None = None, pool_size: int | None = None):
+    """No ping per checkout (a round trip on every unit of work): a connection the server
+    closed fails its first statement, SQLAlchemy then discards the whole pool, and the
+    call is answered with an error; connections are also recycled hourly."""
     s = get_settings()
     return create_engine(url or s.database_url, pool_size=pool_size or s.max_workers,
-                         max_overflow=5, pool_pre_ping=True, future=True)
+                         max_overflow=5, pool_recycle=3600, future=True)
 
 
 class Db:

@@ -29,7 +29,7 @@ from pydantic import (
 
 from services.common import money
 from services.common.events import EventBase
-from services.common.types import IsoDate, IsoDateTime
+from services.common.types import IsoDate, IsoDateTime, Money
 
 __all__ = [
     "AwardedNeed",
@@ -87,9 +87,6 @@ def _fmt_plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-Money = Annotated[
-    Decimal, BeforeValidator(_decimal_2dp), Field(ge=0), PlainSerializer(_fmt_2dp, return_type=str)
-]
 DiscountPercent = Annotated[
     Decimal,
     BeforeValidator(_decimal_2dp),

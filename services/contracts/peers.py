@@ -5,9 +5,10 @@ the service when it does not answer)."""
 
 from __future__ import annotations
 
+from pydantic import BaseModel, ConfigDict
+
 from services.common.errors import NotFound
 from services.common.runtime import call_remote
-from services.qualification.messages import CategoryView
 
 
 class Peers:
@@ -15,11 +16,21 @@ class Peers:
         self.qualification = qualification
         self.timeout = timeout
 
-    def category(self, code: str) -> CategoryView | None:
-        """The category's configuration in force (§2), or None for an unknown code."""
+    def core_cost_heads(self, code: str) -> tuple[str, ...] | None:
+        """The core cost heads of the category's configuration in force (§2, §4.4), or
+        None for an unknown category."""
         try:
             reply = call_remote("qualification",
                                 lambda: self.qualification.get_category(code), self.timeout)
         except NotFound:
             return None
-        return CategoryView.model_validate(reply)
+        view = CostHeads.model_validate(reply)
+        return (*view.cost_heads, *view.optional_cost_heads)
+
+
+class CostHeads(BaseModel):
+    """What contracts reads of qualification's ``CategoryView``."""
+
+    model_config = ConfigDict(extra="ignore")
+    cost_heads: list[str]
+    optional_cost_heads: list[str] = []

@@ -136,6 +136,9 @@ class NotificationsConfig(Settings):
             self.public_base_url = f"http://127.0.0.1:{self.gateway_port}"
         self._channels = ChannelConfig.parse(self.notification_channels)
         self._commissioners = parse_commissioner_emails(self.commissioner_emails)
+        if self.notification_lease_renew_seconds * 2 > self.notification_lease_seconds:
+            raise ValueError("DPS_NOTIFICATION_LEASE_RENEW_SECONDS must be at most half of "
+                             "DPS_NOTIFICATION_LEASE_SECONDS, or a live sender's leases expire")
         return self
 
     # -- derived ---------------------------------------------------------------------

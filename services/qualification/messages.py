@@ -106,6 +106,7 @@ Actor = Literal["lead", "provider", "system"]
 Money = Annotated[
     Decimal,
     BeforeValidator(money.parse),
+    Field(ge=-money.MAX, le=money.MAX),
     PlainSerializer(money.fmt, return_type=str),
     WithJsonSchema(
         {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]{1,2})?$", "examples": ["3500.00"]}

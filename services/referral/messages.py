@@ -24,25 +24,19 @@ from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     StringConstraints,
     model_validator,
 )
 
 from services.common.events import EventBase
-from services.common.money import fmt, parse
-from services.common.types import Int32, IsoDate, IsoDateTime, StrictBool
+from services.common.types import Int32, IsoDate, IsoDateTime, Money, StrictBool
 from services.scoring.messages import RankedBidMsg, ScoreInputsMsg, SubscoresMsg, WeightsMsg
 
 MAX_RADIUS_MILES = 200
 """Upper bound of a referral's radius: the whole South East region fits well inside it."""
 
-Money = Annotated[
-    Decimal, BeforeValidator(parse), Field(ge=0), PlainSerializer(fmt, return_type=str)
-]
 Percent = Annotated[Decimal, Field(ge=0, lt=100)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from services.common.money import fmt, parse, round_pence
+from services.common.money import MAX, fmt, parse, round_pence
 from services.common.types import Int32, IsoDateTime, StrictBool
 
 SERVICE_NAME = "scoring"
@@ -48,7 +48,8 @@ def scoring_service_name(category: str) -> str:
 
 
 # Money (RULES §4.4): string in, Decimal inside, string with 2 decimals out. Floats refused.
-Money = Annotated[Decimal, BeforeValidator(parse), PlainSerializer(fmt, return_type=str)]
+Money = Annotated[Decimal, BeforeValidator(parse), Field(ge=-MAX, le=MAX),
+                  PlainSerializer(fmt, return_type=str)]
 # Points rounded for display (§6.3), serialised as a string with 2 decimals.
 Points = Annotated[Decimal, PlainSerializer(lambda d: f"{d:.2f}", return_type=str)]
 

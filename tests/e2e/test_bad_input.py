@@ -54,7 +54,7 @@ def test_control_characters_in_text_are_422_naming_the_field_and_nothing_is_stor
                           headers={"Content-Type": "application/json"})
     assert response.status_code == 422
     assert response.headers["Content-Type"].startswith(PROBLEM)
-    assert [e["loc"] for e in response.json()["errors"]] == [["body", "name"]]
+    assert [e["loc"] for e in response.json()["errors"]] == [["name"]]
     clean = name.replace(bad, "Oakfield")
     assert _provider_named(stack, clean) == 0
 
@@ -90,3 +90,65 @@ def test_the_audit_trail_filters_work(api):
     later = auditor.get("/api/v1/audit", params={"from": "2999-01-01T00:00:00Z"})
     assert later.status_code == 200
     assert later.json()["items"] == []
+
+
+def _establishment(**change) -> dict:
+    body = {"name": f"Oak School {uuid.uuid4().hex[:6]}", "address": "1 Oak Road, Brighton",
+            "postcode": "BN1 1AA", "location": {"lat": 50.82, "lon": -0.14},
+            "categories": ["SEN"], "capacity": 40,
+            "contacts": [{"name": "Head", "email": "head@oak.example",
+                          "phone": "07700 900123", "sms_opt_in": True}]}
+    for key, value in change.items():
+        if key == "sms_opt_in":
+            body["contacts"][0]["sms_opt_in"] = value
+        else:
+            body[key] = value
+    return body
+
+
+@pytest.mark.parametrize(("change", "loc"), [
+    ({"capacity": 2**40}, ["capacity"]),           # beyond the column's range
+    ({"capacity": "12abc"}, ["capacity"]),
+    ({"sms_opt_in": "yes"}, ["contacts", 0, "sms_opt_in"]),  # strict booleans
+    ({"sms_opt_in": 1}, ["contacts", 0, "sms_opt_in"]),
+])
+def test_integers_and_booleans_are_strict_and_nothing_is_stored(stack, api, change, loc):
+    registered = api().post("/api/v1/providers", json=_registration("Strict Care Ltd")).json()
+    provider = api()
+    provider.key = registered["api_key"]
+    body = _establishment(**change)
+    response = provider.post("/api/v1/establishments", json=body)
+    assert response.status_code == 422, response.text
+    assert response.headers["Content-Type"].startswith(PROBLEM)
+    assert loc in [e["loc"] for e in response.json()["errors"]]
+    assert provider.get("/api/v1/establishments").json()["items"] == []
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"weekly_price_per_place": "1e3"}, "weekly_price_per_place"),        # exponent form
+    ({"weekly_price_per_place": "1" * 40}, "weekly_price_per_place"),     # very many digits
+    ({"weekly_price_per_place": "99999999999.00"}, "weekly_price_per_place"),  # over the max
+    ({"weekly_price_per_place": "3500.001"}, "weekly_price_per_place"),
+    ({"weekly_price_per_place": 3500.5}, "weekly_price_per_place"),       # a float
+    ({"start": 0}, "start"),                                              # a date of 0
+    ({"start": "2026-13-01"}, "start"),
+    ({"places": 2**40}, "places"),
+])
+def test_money_and_dates_are_strict(api, change, field):
+    body = {"establishment_id": str(uuid.uuid4()), "places": 2,
+            "weekly_price_per_place": "3500.00", "start": "2027-01-01", "end": "2027-12-31",
+            **change}
+    response = api("commissioner", authority="KCC").post("/api/v1/block-contracts", json=body)
+    assert response.status_code == 422, response.text
+    assert response.headers["Content-Type"].startswith(PROBLEM)
+    assert [field] in [e["loc"] for e in response.json()["errors"]]
+
+
+@pytest.mark.parametrize(("change", "field"), [({"category": "KIDS"}, "category"),
+                                               ({"cost_head": "ponies"}, "cost_head")])
+def test_an_uplift_of_an_unknown_category_or_cost_head_is_422_naming_it(api, change, field):
+    body = {"category": "SEN", "cost_head": "premises", "percent": "2.5",
+            "effective_from": "2027-04-01", **change}
+    response = api("contract_manager").post("/api/v1/uplifts", json=body)
+    assert response.status_code == 422, response.text
+    assert [e["loc"] for e in response.json()["errors"]] == [[field]]

@@ -12,9 +12,6 @@ people would receive and what they read back through the API.
 
 from __future__ import annotations
 
-import email
-import email.policy
-import json
 import math
 import random
 import uuid
@@ -25,6 +22,7 @@ import requests
 
 from tests.support.fixtures import Api
 from tests.support.infra import wait_for
+from tests.support.mail import Sink
 
 V1 = "/api/v1"
 CATEGORY = "RESIDENTIAL"
@@ -54,32 +52,6 @@ def haversine(a, b) -> float:
 
 def north_of(home, miles: float):
     return (home[0] + math.degrees(miles / EARTH_RADIUS_MILES), home[1])
-
-
-class Sink:
-    """What the stack's mail sink kept (``messages.jsonl`` and the ``.eml`` files)."""
-
-    def __init__(self, directory):
-        self.directory = directory
-
-    def records(self) -> list[dict]:
-        index = self.directory / "messages.jsonl"
-        if not index.exists():
-            return []
-        return [json.loads(line) for line in index.read_text().splitlines() if line.strip()]
-
-    def emails_to(self, addresses: set[str]) -> list[dict]:
-        return [r for r in self.records() if r["kind"] == "email" and set(r["to"]) & addresses]
-
-    def sms_to(self, phones: set[str]) -> list[dict]:
-        return [r for r in self.records() if r["kind"] == "notify_sms" and set(r["to"]) & phones]
-
-    def text(self, record: dict) -> str:
-        raw = (self.directory / record["file"]).read_bytes()
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-        return "\n".join(
-            message.get_body(preferencelist=(kind,)).get_content() for kind in ("plain", "html")
-        )
 
 
 class World:

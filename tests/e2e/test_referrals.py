@@ -379,6 +379,8 @@ def test_widening_invites_only_the_newcomers(tender):
     before = {i["establishment_id"] for i in ok(t.owner.get(t.url()))["invitations"]}
     expected = t.expected_within(WIDER)
     widened = ok(t.owner.post(t.url("/radius"), json={"radius_miles": WIDER}))
+    assert widened.pop("deadline") and widened.pop("note") is None
+    assert widened.pop("deadline_moved") is False  # §5: a newcomer gets enough time
     assert widened == {
         "radius_miles": WIDER,
         "invited_total": len(expected),

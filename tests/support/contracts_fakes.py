@@ -350,10 +350,5 @@ class FakePeers:
     def __init__(self, cost_heads: dict[str, list[str]] | None = None):
         self.cost_heads = cost_heads or {"SEN": ["premises", "staffing", "education"]}
 
-    def category(self, code: str):
-        from services.qualification.messages import CategoryView
-
-        if code not in self.cost_heads:
-            return None
-        return CategoryView.model_construct(code=code, cost_heads=self.cost_heads[code],
-                                            optional_cost_heads=[])
+    def core_cost_heads(self, code: str) -> tuple[str, ...] | None:
+        return tuple(self.cost_heads[code]) if code in self.cost_heads else None

@@ -4,9 +4,6 @@ make them, the stack's mail sink, and one service restarted with its clock moved
 
 from __future__ import annotations
 
-import email
-import email.policy
-import json
 import math
 import random
 import uuid
@@ -15,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from tests.support.fixtures import Api
+from tests.support.mail import Sink as MailSink
 
 EARTH_RADIUS_MILES = 3958.8
 SOUTH_EAST = ((50.85, 51.45), (-0.9, 1.3))
@@ -159,31 +157,11 @@ class Market:
         return min(tried)[1]
 
 
-class Sink:
-    """What the stack's mail sink kept (``messages.jsonl`` and the ``.eml`` files)."""
-
-    def __init__(self, directory):
-        self.directory = directory
-
-    def records(self) -> list[dict]:
-        index = self.directory / "messages.jsonl"
-        if not index.exists():
-            return []
-        return [json.loads(line) for line in index.read_text().splitlines() if line.strip()]
+class Sink(MailSink):
+    """The stack's mail sink (``tests.support.mail``), its emails also by subject."""
 
     def emails_to(self, addresses: set[str], subject_has: str = "") -> list[dict]:
-        return [
-            r
-            for r in self.records()
-            if r["kind"] == "email" and set(r["to"]) & addresses and subject_has in r["subject"]
-        ]
-
-    def text(self, record: dict) -> str:
-        raw = (self.directory / record["file"]).read_bytes()
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-        return "\n".join(
-            message.get_body(preferencelist=(kind,)).get_content() for kind in ("plain", "html")
-        )
+        return [r for r in super().emails_to(addresses) if subject_has in r["subject"]]
 
 
 @contextmanager

@@ -16,10 +16,10 @@ def set_uplift(data: UpliftCreate, uow, principal: dict, peers) -> dict:
     by then (never variable costs), and — through ``uplift_set`` — on the qualified core costs
     of admitted establishments (§7.2). One uplift per category at a time (advisory lock)."""
     access.can_set_uplift(principal)
-    known = peers.category(data.category)
-    if known is None:
+    heads = peers.core_cost_heads(data.category)
+    if heads is None:
         raise InvalidInput.at(["category"], f"unknown category {data.category!r}")
-    if data.cost_head not in (*known.cost_heads, *known.optional_cost_heads):
+    if data.cost_head not in heads:
         raise InvalidInput.at(["cost_head"], f"{data.cost_head!r} is not a core cost head of "
                                              f"{data.category}")
     uplift = domain.Uplift(

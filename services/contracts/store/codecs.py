@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Table
 
+from services.common import codecs as common_codecs
 from services.contracts import domain
 from services.contracts.store import tables as t
 
@@ -66,36 +67,20 @@ def placement_to_row(p: domain.Placement) -> dict[str, Any]:
     }
 
 
+PLACEMENT_DECODED = {
+    "source": domain.PlacementSource,
+    "price": domain.PriceBreakdown.from_dict,
+    "incentive": lambda v: domain.IncentiveTerms.from_dict(v) if v else None,
+    "monitored_components": tuple,
+    "status": domain.PlacementStatus,
+    "end_reason": lambda v: domain.EndReason(v) if v else None,
+}
+
+
 def placement_from_row(row: Any, variations: Sequence[domain.Variation] = ()) -> domain.Placement:
-    m = row._mapping
-    return domain.Placement(
-        placement_id=m["placement_id"],
-        authority=m["authority"],
-        provider_id=m["provider_id"],
-        provider_name=m["provider_name"],
-        establishment_id=m["establishment_id"],
-        establishment_name=m["establishment_name"],
-        category=m["category"],
-        child_reference=m["child_reference"],
-        source=domain.PlacementSource(m["source"]),
-        source_ref=m["source_ref"],
-        agreed_at=m["agreed_at"],
-        price=domain.PriceBreakdown.from_dict(m["price"]),
-        awarded_weekly_price=m["awarded_weekly_price"],
-        reason_code=m["reason_code"],
-        justification=m["justification"],
-        block_id=m["block_id"],
-        bids_count=m["bids_count"],
-        incentive=domain.IncentiveTerms.from_dict(m["incentive"]) if m["incentive"] else None,
-        desired_outcomes=tuple(m["desired_outcomes"] or ()),
-        monitored_components=tuple(m["monitored_components"]),
-        review_interval_months=m["review_interval_months"],
-        start_date=m["start_date"],
-        status=domain.PlacementStatus(m["status"]),
-        ended_on=m["ended_on"],
-        end_reason=domain.EndReason(m["end_reason"]) if m["end_reason"] else None,
-        end_note=m["end_note"],
-        variations=list(variations),
+    return common_codecs.from_row(
+        domain.Placement, row, convert=PLACEMENT_DECODED, variations=list(variations),
+        desired_outcomes=tuple(row._mapping["desired_outcomes"] or ()),
     )
 
 

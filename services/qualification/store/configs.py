@@ -90,8 +90,26 @@ def ensure_categories(session: Session, at: datetime) -> None:
         )
 
 
+_parsed: dict[str, object] = {"stamp": None, "configs": {}}
+"""The configurations last read, with the versions they were read at: a transaction whose
+versions are the same reuses them (one small query instead of reading and parsing every
+configuration). Correct with several instances: any new version changes the stamp."""
+
+
 def current_configs(session: Session, at: datetime) -> dict[str, d.CategoryConfig]:
     """The configuration in force of every category, by code (seeded if needed)."""
+    stamp = tuple(session.execute(
+        select(category_configs.c.code, func.max(category_configs.c.version))
+        .group_by(category_configs.c.code).order_by(category_configs.c.code)
+    ).all())
+    if stamp and stamp == _parsed["stamp"]:
+        return dict(_parsed["configs"])
+    configs = _read_configs(session, at)
+    _parsed.update(stamp=stamp, configs=configs)
+    return dict(configs)
+
+
+def _read_configs(session: Session, at: datetime) -> dict[str, d.CategoryConfig]:
     rows = (
         session.execute(
             select(category_configs.c.config)
@@ -103,7 +121,7 @@ def current_configs(session: Session, at: datetime) -> dict[str, d.CategoryConfi
     )
     if len(rows) < len(d.CATEGORIES):
         ensure_categories(session, at)
-        return current_configs(session, at)
+        return _read_configs(session, at)
     configs = {c.code: c for c in map(config_from_row, rows)}
     return {code: configs[code] for code in d.CATEGORIES if code in configs}
 

@@ -124,12 +124,13 @@ class Establishments:
 
     # -- writing ------------------------------------------------------------------------
     def add(self, est: d.Establishment, at: datetime) -> None:
-        self.session.execute(insert(establishments).values(**establishment_to_row(est, at)))
+        """Insert a new establishment whole: its row, contacts and any history (one INSERT
+        each; no UPDATE of the row just written)."""
+        self.session.execute(insert(establishments), [establishment_to_row(est, at)])
         self._write_contacts(est)
-        self._loaded[est.id] = _Loaded(est)
-        self._loaded[est.id].inspections = 0
-        self._loaded[est.id].memberships = {}
-        self.save(est, at)
+        nothing = _Loaded(est)
+        nothing.inspections, nothing.memberships = 0, {}
+        self._save_history(est, nothing, at)
 
     def save(self, est: d.Establishment, at: datetime) -> None:
         """Write what changed since ``get``/``add``: the row, new history, memberships."""
@@ -149,6 +150,11 @@ class Establishments:
                 )
             )
             self._write_contacts(est)
+        self._save_history(est, loaded, at)
+
+    def _save_history(self, est: d.Establishment, loaded: _Loaded, at: datetime) -> None:
+        """Inspections and memberships new or changed since ``loaded``."""
+        s = self.session
         _append(
             s,
             inspections,

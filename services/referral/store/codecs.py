@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from services.common.codecs import from_row, to_row
 from services.referral.domain import (
     Bid,
     Decline,
@@ -185,52 +186,23 @@ def outcome_score_from_row(row) -> tuple[str, str, int]:
     return row.bid_id, row.evaluator, row.score
 
 
+QUESTION_COLUMNS = {"question_id": "id"}
+
+
 def question_to_row(referral_id: str, q: Question) -> dict:
-    return {
-        "id": q.question_id,
-        "referral_id": referral_id,
-        "establishment_id": q.establishment_id,
-        "provider_id": q.provider_id,
-        "text": q.text,
-        "asked_at": q.asked_at,
-        "answer": q.answer,
-        "published_text": q.published_text,
-        "answered_at": q.answered_at,
-    }
+    return to_row(q, rename=QUESTION_COLUMNS, referral_id=referral_id)
 
 
 def question_from_row(row) -> Question:
-    return Question(
-        question_id=row.id,
-        establishment_id=row.establishment_id,
-        provider_id=row.provider_id,
-        text=row.text,
-        asked_at=row.asked_at,
-        answer=row.answer,
-        published_text=row.published_text,
-        answered_at=row.answered_at,
-    )
+    return from_row(Question, row, rename=QUESTION_COLUMNS)
 
 
 def decline_to_row(referral_id: str, d: Decline) -> dict:
-    return {
-        "referral_id": referral_id,
-        "establishment_id": d.establishment_id,
-        "provider_id": d.provider_id,
-        "reason_code": d.reason_code,
-        "note": d.note,
-        "declined_at": d.declined_at,
-    }
+    return to_row(d, referral_id=referral_id)
 
 
 def decline_from_row(row) -> Decline:
-    return Decline(
-        establishment_id=row.establishment_id,
-        provider_id=row.provider_id,
-        reason_code=row.reason_code,
-        note=row.note,
-        declined_at=row.declined_at,
-    )
+    return from_row(Decline, row)
 
 
 def evaluation_to_row(r: Referral) -> dict | None:

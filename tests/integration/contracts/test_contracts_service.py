@@ -13,6 +13,7 @@ from nameko.testing.services import entrypoint_hook
 from sqlalchemy import func, select
 
 from services.common.errors import Conflict, Forbidden, NotFound
+from services.common.runtime import rpc as rpc_entrypoint
 from services.contracts import store
 from services.contracts.service import ContractsService
 from tests.support.containers import engine_fixture, principal_context, service_fixture
@@ -217,9 +218,27 @@ def test_s7_1_lifecycle_and_paging_for_the_owner(contracts, engine, rpc):
 # --- §7.2 uplifts -------------------------------------------------------------------------
 
 
-def test_s7_2_uplift_changes_the_head_from_its_date_and_emits_uplift_set(contracts, engine, rpc):
+class QualificationStub:
+    """qualification as contracts asks it for a category's core cost heads (§7.2)."""
+
+    name = "qualification"
+    heads: dict[str, list[str]] = {}
+
+    @rpc_entrypoint
+    def get_category(self, code: str, version: int | None = None) -> dict:
+        if code not in self.heads:
+            raise NotFound(f"no category {code}")
+        return {"code": code, "cost_heads": self.heads[code], "optional_cost_heads": []}
+
+
+qualification = service_fixture(QualificationStub)
+
+
+def test_s7_2_uplift_changes_the_head_from_its_date_and_emits_uplift_set(
+        contracts, qualification, engine, rpc):
     category = "SUPPORTED_ACCOMMODATION"
     head = uid("head_")[:40].replace("-", "_")
+    QualificationStub.heads[category] = [head, "premises"]
     event = award_payload(
         authority="KCC",
         category=category,

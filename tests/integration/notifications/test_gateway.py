@@ -17,8 +17,9 @@ TOKEN = "callback-token-for-tests"  # noqa: S105
 def gateway(notifications, monkeypatch, engine):
     monkeypatch.setenv("DPS_NOTIFY_CALLBACK_TOKEN", TOKEN)
     from gateway.app import create_app
+    from services.common.config import Settings
 
-    app = create_app()
+    app = create_app(Settings())
     yield app.test_client()
     app.extensions["dps.rpc"].close()
     app.extensions["dps.engine"].dispose()

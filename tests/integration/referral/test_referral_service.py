@@ -95,7 +95,10 @@ def test_publish_invites_exactly_the_eligible_and_child_data_stays_inside(
 
     # widening: only the newcomer (D at 40 miles) is invited and alerted
     widened = as_(OWNER).widen_radius(rid, {"radius_miles": 45})
-    assert widened == {"radius_miles": 45.0, "invited_total": 4, "newly_invited": 1}
+    assert {k: widened[k] for k in ("radius_miles", "invited_total", "newly_invited")} == {
+        "radius_miles": 45.0, "invited_total": 4, "newly_invited": 1
+    }
+    assert widened["deadline_moved"] is False  # the deadline leaves the newcomer enough
     [w] = outbox(engine, rid, "referral_widened")
     assert [i["establishment_id"] for i in w["invited"]] == [region.ids["D"]]
     with pytest.raises(InvalidInput) as narrower:

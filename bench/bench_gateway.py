@@ -1,0 +1,176 @@
+"""Reads and writes through the gateway, side by side with their floors (issue 10).
+
+Run: ``python bench/bench_gateway.py [--reads N] [--writes N]``. Starts the whole system
+the way `make run` does (infra/Procfile) on its own database and vhost (``dps_test_bench``
+unless ``DATABASE_URL`` / ``AMQP_URI`` are set; dropped and recreated), registers a
+provider, then prints:
+
+- authenticated read ``GET /api/v1/establishments/{id}`` through the gateway, p50/p95 ms,
+  beside the same read by raw RPC to the qualification service (what the gateway adds);
+- establishment-create writes per second (``POST /api/v1/establishments``) with 1 and 8
+  concurrent clients, beside a plain-INSERT floor of the same rows on the same database
+  with 1 and 8 connections (what the service adds).
+
+Targets on the 2-core machine: writes ≥ 100/s per service instance, 8 clients ≥ 2× one
+client, gateway read p95 ≤ 15 ms with one client.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DATABASE_URL",
+                      "postgresql+psycopg://postgres@127.0.0.1:5432/dps_test_bench")
+os.environ.setdefault("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/dps_test_bench")
+os.environ.setdefault("DPS_LOG_LEVEL", "WARNING")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+
+import psycopg  # noqa: E402
+import requests  # noqa: E402
+
+from services.common.relay import libpq_url  # noqa: E402
+from tests.support.qualification_samples import establishment_body  # noqa: E402
+from tests.support.stack import start_stack  # noqa: E402
+
+V1 = "/api/v1"
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def timed(call, n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        started = time.perf_counter()
+        call()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def register(url: str) -> tuple[str, str]:
+    reply = requests.post(f"{url}{V1}/providers", timeout=30, json={
+        "name": f"Bench Care {uuid.uuid4().hex[:6]}", "contact_email": "bench@care.example"})
+    reply.raise_for_status()
+    return reply.json()["id"], reply.json()["api_key"]
+
+
+def writes_per_second(url: str, key: str, total: int, clients: int) -> float:
+    def one(i: int) -> None:
+        with requests.Session() as http:
+            r = http.post(f"{url}{V1}/establishments", timeout=60,
+                          headers={"Authorization": f"Bearer {key}"},
+                          json=establishment_body(f"Bench {uuid.uuid4().hex[:8]}"))
+            assert r.status_code == 201, r.text
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(one, range(total)))
+    return total / (time.perf_counter() - started)
+
+
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """CPU time (user + system) each process has used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for name, pid in pids.items():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        out[name] = (int(fields[11]) + int(fields[12])) / ticks
+    return out
+
+
+def insert_floor(total: int, clients: int) -> float:
+    """Plain INSERTs of establishment-sized rows, one transaction each: what PostgreSQL
+    alone does on this machine."""
+    dsn = libpq_url(os.environ["DATABASE_URL"])
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS public.bench_floor")
+        conn.execute(
+            "CREATE TABLE public.bench_floor (id varchar(36) PRIMARY KEY, provider_id "
+            "varchar(36) NOT NULL, name varchar(200) NOT NULL, address text NOT NULL, "
+            "postcode varchar(10) NOT NULL, lat double precision, lon double precision, "
+            "categories text[] NOT NULL, capacity integer, contacts jsonb NOT NULL, "
+            "created_at timestamptz NOT NULL)")
+    sql = ("INSERT INTO public.bench_floor VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+           "now())")
+    contacts = json.dumps([{"name": "Head", "email": "head@school.example.org"}])
+
+    def worker(n: int) -> None:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            for _ in range(n):
+                conn.execute(sql, (str(uuid.uuid4()), "p1", "Bench School", "1 Road",
+                                   "BN1 1AA", 50.8, -0.1, ["SEN"], 40, contacts))
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(worker, [total // clients] * clients))
+    return total / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reads", type=int, default=300)
+    parser.add_argument("--writes", type=int, default=240)
+    args = parser.parse_args()
+    stack = start_stack()
+    try:
+        _, key = register(stack.url)
+        http = requests.Session()
+        auth = {"Authorization": f"Bearer {key}"}
+        created = http.post(f"{stack.url}{V1}/establishments", headers=auth, timeout=30,
+                            json=establishment_body("Bench Read School")).json()
+        path = f"{stack.url}{V1}/establishments/{created['id']}"
+        timed(lambda: http.get(path, headers=auth, timeout=30), 30)  # warm up
+        gateway = timed(lambda: http.get(path, headers=auth, timeout=30).raise_for_status(),
+                        args.reads)
+
+        from nameko.standalone.rpc import ClusterRpcProxy
+
+        from gateway.auth import authenticate
+        from services.common.config import nameko_config
+        from services.common.runtime import make_engine
+
+        engine = make_engine(pool_size=1)
+        principal = authenticate(engine, f"Bearer {key}").as_context()
+        engine.dispose()
+        with ClusterRpcProxy(nameko_config(), context_data={
+                "principal": json.dumps(principal)}) as rpc:
+            timed(lambda: rpc.qualification.get_establishment(created["id"]), 30)
+            raw = timed(lambda: rpc.qualification.get_establishment(created["id"]), args.reads)
+
+        pids = {name: proc.pid for name, proc in stack.procs.items()}
+        one = writes_per_second(stack.url, key, args.writes // 2, 1)
+        before = cpu_seconds(pids)
+        eight = writes_per_second(stack.url, key, args.writes, 8)
+        after = cpu_seconds(pids)
+        cpu = {n: (after[n] - before[n]) * 1000 / args.writes for n in pids}
+        floor_one = insert_floor(args.writes * 2, 1)
+        floor_eight = insert_floor(args.writes * 2, 8)
+    finally:
+        stack.stop_all()
+
+    print(f"{'read GET /establishments/{id}':<40} {'p50 ms':>8} {'p95 ms':>8}")
+    print(f"{'  through the gateway':<40} {statistics.median(gateway):>8.1f} "
+          f"{percentile(gateway, 95):>8.1f}   (target p95 <= 15)")
+    print(f"{'  raw RPC to qualification':<40} {statistics.median(raw):>8.1f} "
+          f"{percentile(raw, 95):>8.1f}")
+    print(f"{'writes per second':<40} {'1 client':>8} {'8 clients':>9}")
+    print(f"{'  POST /establishments (gateway)':<40} {one:>8.0f} {eight:>9.0f}   "
+          f"(targets >= 100, 8 >= 2 x 1: {eight / one:.1f} x)")
+    print(f"{'  plain INSERT floor':<40} {floor_one:>8.0f} {floor_eight:>9.0f}")
+    print("CPU ms per write, by process: " + ", ".join(
+        f"{n} {ms:.1f}" for n, ms in sorted(cpu.items(), key=lambda kv: -kv[1]) if ms >= 0.1))
+
+
+if __name__ == "__main__":
+    main()
