@@ -200,34 +200,27 @@ class AwardFeedbackContext(_ReferralContext):
         return self
 
 
-class ReferralCancelledContext(_ReferralContext):
-    """Referral cancelled (RULES §5, §8): every invited establishment, with the reason."""
-
+class ReferralCancelledContext(_ReferralContext):  # RULES §5, §8: to every invited one
     referral: ReferralRef
     establishment_name: Text
     reason: Text
 
 
-class DeadlineExtendedContext(_ReferralContext):
-    """Deadline extended by the owner, or moved out by a widening (RULES §5, §8);
-    ``referral.deadline`` is the new one."""
-
+class DeadlineExtendedContext(_ReferralContext):  # §5, §8: referral.deadline is the new one
     referral: ReferralRef
     establishment_name: Text
     previous_deadline: AwareDatetime
     widened: bool = False
 
 
-class DigestLine(_Model):
+class DigestLine(_Model):  # one application or membership of the lead's digest
     establishment_name: Text
     category: Text
     due_on: date
     reference: Text  # the application or membership id
 
 
-class LeadDigestContext(_Context):
-    """RULES §4.3, §4.5, §8: the lead's daily digest. No child data."""
-
+class LeadDigestContext(_Context):  # RULES §4.3, §4.5, §8: the lead's digest, no child data
     day: date
     overdue_applications: list[DigestLine] = []
     reverifications_due: list[DigestLine] = []

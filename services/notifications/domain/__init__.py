@@ -57,9 +57,7 @@ from services.notifications.domain.referral_messages import (
     invitation_rows,
     plan_award_winner,
     plan_bid_receipt,
-    plan_cancellation,
     plan_clarification,
-    plan_deadline_extended,
     plan_feedback,
     plan_invitations,
     plan_parent_choice,
@@ -68,6 +66,10 @@ from services.notifications.domain.referral_messages import (
     profile_of,
     ref_from_event,
     ref_of,
+)
+from services.notifications.domain.referral_notices import (
+    plan_cancellation,
+    plan_deadline_extended,
 )
 from services.notifications.domain.routing import DEFAULT_GATEWAYS, ChannelConfig, Route, route
 from services.notifications.domain.specs import (
