@@ -4,7 +4,8 @@
 pydantic's lax mode turns ``"yes"`` into ``True``, ``0`` into 1 January 1970 and accepts
 integers that no database column can hold; these types refuse all of that:
 
-- ``StrictBool``: JSON ``true``/``false`` only.
+- ``StrictBool``: ``true``/``false`` only (as JSON, or as the text of a query string);
+  never ``"yes"``, ``1`` or ``"on"``.
 - ``IsoDate`` / ``IsoDateTime``: an ISO 8601 string (or a date/datetime object from our
   own code), never a number. ``IsoDateTime`` must carry its offset (timezone-aware UTC).
 - ``Int32`` / ``Int64``: within PostgreSQL's ``integer`` / ``bigint`` range.
@@ -17,7 +18,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AwareDatetime, BeforeValidator, Field, PlainSerializer, StrictBool
+from pydantic import AwareDatetime, BeforeValidator, Field, PlainSerializer
 
 from services.common import money
 
@@ -39,6 +40,15 @@ def _iso_datetime_only(value: object) -> object:
     return value
 
 
+def _true_or_false(value: object) -> object:
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):  # a query string's text
+        return value == "true"
+    raise ValueError("must be true or false")
+
+
+StrictBool = Annotated[bool, BeforeValidator(_true_or_false)]
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_only)]
 IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime_only)]
 Int32 = Annotated[int, Field(ge=-INT32 - 1, le=INT32)]

@@ -152,3 +152,11 @@ def test_an_uplift_of_an_unknown_category_or_cost_head_is_422_naming_it(api, cha
     response = api("contract_manager").post("/api/v1/uplifts", json=body)
     assert response.status_code == 422, response.text
     assert [e["loc"] for e in response.json()["errors"]] == [[field]]
+
+
+def test_a_query_flag_is_true_or_false_and_nothing_else(api):
+    lead = api("lead")
+    assert lead.get("/api/v1/applications", params={"overdue": "true"}).status_code == 200
+    refused = lead.get("/api/v1/applications", params={"overdue": "yes"})
+    assert refused.status_code == 422
+    assert ["overdue"] in [e["loc"][-1:] for e in refused.json()["errors"]]
