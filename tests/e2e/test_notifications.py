@@ -54,6 +54,12 @@ def north_of(home, miles: float):
     return (home[0] + math.degrees(miles / EARTH_RADIUS_MILES), home[1])
 
 
+def _all_received(sink, addresses: set[str], subject: str) -> list[dict] | None:
+    """The messages starting with ``subject`` once every address has one, else None."""
+    found = [r for r in sink.emails_to(addresses) if r["subject"].startswith(subject)]
+    return found if {r["to"][0] for r in found} == addresses else None
+
+
 class World:
     """Providers, establishments and a referral, made through the gateway."""
 
@@ -350,17 +356,10 @@ def test_bids_get_receipts(world, sink):
     w.bid("B", "300.00", ["M1"])
     w.bid("C", "150.00", [])  # misses the must-have: non-compliant (§6.2)
     for label in "ABC":
-        receipts = wait_for(
-            lambda label=label: (
-                [
-                    r
-                    for r in sink.emails_to(emails(w, label))
-                    if r["subject"].startswith("Bid received")
-                ]
-                or None
-            ),
+        receipts = wait_for(  # every contact's receipt, not just the first to arrive
+            lambda label=label: _all_received(sink, emails(w, label), "Bid received"),
             30,
-            f"{label}'s receipt",
+            f"{label}'s receipts",
         )
         assert {r["to"][0] for r in receipts} == emails(w, label)
     assert not [r for r in sink.emails_to(emails(w, "D")) if "Bid" in r["subject"]]

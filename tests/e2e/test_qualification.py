@@ -367,7 +367,9 @@ def test_submitting_while_entry_is_closed_is_409_and_the_change_is_audited(regis
     trail = lead.get(
         f"{V1}/audit", params={"service": "qualification", "entity_type": "dps", "limit": 1000}
     ).json()["items"]
-    changes = [(r["before"]["entry_open"], r["after"]["entry_open"]) for r in trail]
+    # the lead's own changes (a timer of another test may have written one at a shifted time)
+    changes = [(r["before"]["entry_open"], r["after"]["entry_open"]) for r in trail
+               if r["actor"]["role"] == "lead"]
     assert changes[-2:] == [(True, False), (False, True)]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.e2e.test_referrals import CATEGORY, Market, bid_body, north_of, ok
+from tests.support.referral_market import CATEGORY, Market, bid_body, north_of, ok
 
 
 def test_scoring_down_during_evaluation_is_503_then_the_same_evaluation_succeeds(stack, api):
