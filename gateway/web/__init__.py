@@ -12,7 +12,7 @@ from __future__ import annotations
 from importlib import import_module
 from pathlib import Path
 
-from flask import abort, g, render_template, request, send_from_directory, session
+from flask import Blueprint, abort, g, render_template, request, send_from_directory, session
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from jinja2 import ChoiceLoader, FileSystemLoader
@@ -122,11 +122,13 @@ def register(app) -> None:
                     f", {user.authority}" if user and user.authority else "") if user else "",
                 "csrf_token": generate_csrf}
 
-    @app.get("/assets/portal/<path:name>")
+    assets = Blueprint("web_assets", __name__)
+
+    @assets.get("/assets/portal/<path:name>")
     def portal_asset(name):
         return send_from_directory(STATIC, name, max_age=3600)
 
-    @app.get("/assets/<path:name>")
+    @assets.get("/assets/<path:name>")
     def govuk_asset(name):
         if name in ("govuk-frontend.min.css", "govuk-frontend.min.js",
                     "govuk-frontend.min.css.map", "govuk-frontend.min.js.map"):
@@ -135,6 +137,7 @@ def register(app) -> None:
             return send_from_directory(GOVUK_DIST / "assets", name, max_age=86400)
         abort(404)
 
+    app.register_blueprint(assets)
     for area in VIEWS:
         app.register_blueprint(import_module(f"gateway.web.views.{area}").bp)
 

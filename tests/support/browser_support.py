@@ -89,7 +89,7 @@ class Visitor:
 
     def check(self, label: str) -> None:
         page = self.page
-        page.wait_for_load_state("load")
+        page.locator("h1").first.wait_for()  # (wait_for_load_state hangs under eventlet)
         self.step += 1
         slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
