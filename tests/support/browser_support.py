@@ -138,11 +138,13 @@ def browser():
         pytest.skip("Debian's chromium is not installed (infra/setup.sh installs it)")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--disable-dev-shm-usage"])
-        yield b
-        b.close()
+    # started, never stopped: Playwright.stop() hangs under eventlet's monkey-patching (as
+    # does wait_for_load_state); closing the browser ends the driver's work
+    p = sync_playwright().start()
+    b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                          args=["--no-sandbox", "--disable-dev-shm-usage"])
+    yield b
+    b.close()
 
 
 @pytest.fixture(scope="session")

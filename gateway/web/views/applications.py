@@ -42,10 +42,8 @@ def index():
         query["status"] = request.args.get("status", "submitted")
     items = rpc("qualification", "list_applications", query)["items"]
     items.sort(key=lambda a: (not a["overdue"], a.get("due_on") or "9999", a["created_at"]))
-    names = {}
-    if g.user.role == "provider":
-        names = {e["id"]: e["name"] for e in
-                 rpc("qualification", "list_establishments", {"limit": 500})["items"]}
+    names = {e["id"]: e["name"] for e in
+             rpc("qualification", "list_establishments", {"limit": 500})["items"]}
     return page("applications.html", title="Applications", items=items, names=names)
 
 
