@@ -48,7 +48,9 @@ def signed_in(*roles: str):
         def wrapper(*args, **kwargs):
             if g.get("user") is None:
                 target = request.full_path.rstrip("?") if request.method == "GET" else "/"
-                return redirect(f"/sign-in?next={quote(target, safe='/')}")
+                ended = g.get("session_ended")  # tell the sign-in page why (§12 timeouts)
+                why = f"&ended={ended['reason']}" if ended else ""
+                return redirect(f"/sign-in?next={quote(target, safe='/')}{why}")
             if roles and g.user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)

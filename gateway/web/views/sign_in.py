@@ -29,7 +29,9 @@ def sign_in():
     nxt = safe_next(request.values.get("next"))
     if g.get("user"):
         return redirect(nxt)
-    ended = g.get("session_ended")
+    ended = g.get("session_ended") or (
+        {"reason": request.args["ended"]} if request.args.get("ended") in ("idle", "absolute")
+        else None)
     notice = ("You were signed out because you were inactive for "
               f"{config().portal_idle_timeout_seconds // 60} minutes." if ended and
               ended["reason"] == "idle" else
