@@ -102,7 +102,8 @@ def errors_from(exc: Exception, labels: dict | None = None) -> list[dict]:
         label = labels.get(fid) or (fid.replace("-", " ").replace("_", " ") if fid else "")
         text = _message(str(e.get("msg", "")))
         items.append({"field": fid or None, "text": f"{label}: {text}" if label else text})
-    if isinstance(exc, DomainError) and exc.detail and not any(i["field"] is None for i in items):
+    if (isinstance(exc, DomainError) and exc.detail and exc.status != 422
+            and not any(i["field"] is None for i in items)):  # 422: the fields say it all
         items.insert(0, {"field": None, "text": _message(exc.detail)})
     return items
 
