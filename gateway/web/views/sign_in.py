@@ -192,8 +192,9 @@ def reset_password(token):
 def _set_password(token: str, kind: str, title: str, done: str):
     user = accounts.link_user(engine(), now(), kind, token)
     if user is None:
-        return page("link_expired.html", title="This link has expired",
-                    invitation=kind == accounts.INVITATION), 404
+        html, _ = page("link_expired.html", title="This link has expired",
+                       invitation=kind == accounts.INVITATION)
+        return html, 404
     if request.method == "GET":
         return page("set_password.html", title=title, email=user.email)
     errors = _new_password(request.form, user.email)
