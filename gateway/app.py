@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from gateway import inputs, problems
+from gateway import inputs, problems, web
 from gateway.auth import Unauthenticated, check_access
 from gateway.rpc import RpcPool, ServiceUnavailable
 from services.common.config import Settings, get_settings, nameko_config
@@ -88,6 +88,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
+        if web.is_page_request():
+            return web.error_page(exc.status, exc.detail)
         return problems.from_domain(exc)
 
     @app.errorhandler(Unauthenticated)
@@ -99,6 +101,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
     @app.errorhandler(ServiceUnavailable)
     def _unavailable(exc: ServiceUnavailable):
         log.warning("service unavailable", service=exc.service, error=str(exc))
+        if web.is_page_request():
+            return web.error_page(503, f"{exc}. Try again in a few minutes.")
         return problems.problem(503, str(exc), service=exc.service)
 
     @app.errorhandler(OperationalError)
@@ -113,16 +117,23 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
+        if web.is_page_request():
+            detail = ("The form had expired or did not come from this site: go back and try "
+                      "again." if isinstance(exc, web.CSRFError) else "")
+            return web.error_page(exc.code or 500, detail)
         return problems.problem(exc.code or 500, exc.description or exc.name)
 
     @app.errorhandler(Exception)
     def _crash(exc):
         log.exception("unhandled error")
+        if web.is_page_request():
+            return web.error_page(500, f"Quote reference {g.get('request_id')} to support.")
         return problems.problem(500, "internal error; quote the X-Request-ID to support")
 
     from gateway.routes import register_all
 
     register_all(app)
+    web.register(app)  # the web portal (RULES §12)
     return app
 
 

@@ -88,9 +88,41 @@ def _providers(url: str, keys: dict) -> dict[str, dict]:
     return providers
 
 
+DEMO_PASSWORD = "demo-portal-2026-placements"  # noqa: S105 - the demo only; RULES §12 length
+
+
+def _portal_users(providers: dict) -> list[tuple[str, str]]:
+    """One portal user (its principal's administrator) per demo principal, with the demo
+    password; the second factor is emailed to the mail sink (RULES §12). Idempotent."""
+    from gateway.web import accounts
+    from services.common.clock import utcnow
+
+    wanted = [("lead@wscc.demo.example", "Lee Lead", "lead", None, None),
+              ("contracts@dps.demo.example", "Cath Contracts", "contract_manager", None, None),
+              ("audit@dps.demo.example", "Ali Auditor", "auditor", None, None)]
+    wanted += [(f"placements@{code.lower()}.demo.example", f"{code} placement officer",
+                "commissioner", code, None) for code in AUTHORITIES]
+    wanted += [(f"admin@{p['email'].split('@')[1]}", f"{name} administrator", "provider",
+                None, p["id"]) for name, p in providers.items() if p.get("email")]
+    engine = make_engine(pool_size=1)
+    try:
+        for email, name, role, authority, provider_id in wanted:
+            if accounts.by_email(engine, email) is None:
+                accounts.create(engine, utcnow(), email=email, name=name, role=role,
+                                authority=authority, provider_id=provider_id, is_admin=True,
+                                password=DEMO_PASSWORD)
+    finally:
+        engine.dispose()
+    return [(email, role + (f" {authority}" if authority else "")) for email, _, role,
+            authority, _ in wanted]
+
+
 def load(url: str) -> None:
     keys = _keys(url)
     providers = _providers(url, keys)
+    emails = {name: email for name, _, email in PROVIDERS}
+    users = _portal_users({name: {**p, "email": emails.get(name)}
+                           for name, p in providers.items()})
     try:
         from infra.demo_region import load_region
     except ModuleNotFoundError:  # establishments and memberships come with qualification
@@ -98,6 +130,15 @@ def load(url: str) -> None:
     if load_region is not None:
         load_region(Client, url, keys, providers)
     _print(url, keys, providers)
+    _print_users(url, users)
+
+
+def _print_users(url: str, users: list[tuple[str, str]]) -> None:
+    print(f"Web portal: open {url}/ and sign in as any of these (password {DEMO_PASSWORD});")
+    print("the 6-digit code arrives in the mail sink: the 'smtp' lines below show it.")
+    for email, role in users:
+        print(f"  {role:22} {email}")
+    print()
 
 
 def _print(url: str, keys: dict, providers: dict) -> None:

@@ -1,0 +1,156 @@
+"""Applications (RULES §4, §4.2, §4.3): a provider applies for one establishment and one
+category with the category's criteria, cost heads and discounts, copies the application to
+its other establishments, completes and submits each; the lead decides the queue, overdue
+first, with a result per criterion and the weighted scores."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, request
+from pydantic import ValidationError
+
+from gateway.web.pages import errors_from, nest, page, rpc, signed_in
+from services.common.errors import DomainError
+from services.qualification.messages import (
+    ApplicationCopy,
+    ApplicationCreate,
+    ApplicationUpdate,
+    Decision,
+)
+
+bp = Blueprint("web_applications", __name__)
+WEIGHTED = ("WORKFORCE", "OUTCOMES_APPROACH", "PERFORMANCE_MONITORING")
+LABELS = {"method_statements-WORKFORCE": "Workforce",
+          "method_statements-OUTCOMES_APPROACH": "Outcomes approach",
+          "method_statements-PERFORMANCE_MONITORING": "Performance monitoring"}
+
+
+def _content(data: dict) -> dict:
+    """The form's nested data as an application's content."""
+    tiers = [t for t in data.get("cohort_discounts", []) if t.get("min_children")]
+    return {"pass_fail": data.get("pass_fail", {}),
+            "method_statements": data.get("method_statements", {}),
+            "core_costs": data.get("core_costs", {}),
+            "additional_services": data.get("additional_services", []),
+            "cohort_discounts": tiers}
+
+
+@bp.get("/applications")
+@signed_in("provider", "lead")
+def index():
+    query = {"limit": 200}
+    if g.user.role == "lead" and request.args.get("status", "submitted") != "all":
+        query["status"] = request.args.get("status", "submitted")
+    items = rpc("qualification", "list_applications", query)["items"]
+    items.sort(key=lambda a: (not a["overdue"], a.get("due_on") or "9999", a["created_at"]))
+    names = {e["id"]: e["name"] for e in
+             rpc("qualification", "list_establishments", {"limit": 500})["items"]}
+    return page("applications.html", title="Applications", items=items, names=names)
+
+
+def _form_page(title, category, est, form, errors=None, application=None):
+    return page("application_form.html", title=title, category=category, est=est, form=form,
+                application=application, errors=errors or [], labels=LABELS)
+
+
+@bp.route("/applications/new", methods=["GET", "POST"])
+@signed_in("provider")
+def new():
+    est_id = request.values.get("establishment_id", "")
+    code = request.values.get("category", "")
+    est = rpc("qualification", "get_establishment", est_id)
+    if code not in est["categories"]:
+        abort(404)
+    category = rpc("qualification", "get_category", code, None)
+    title = f"Apply for {category['name']}"
+    if request.method == "GET":
+        return _form_page(title, category, est, {})
+    data = nest(request.form, skip=("csrf_token", "establishment_id", "category"))
+    try:
+        body = ApplicationCreate.model_validate(
+            {"establishment_id": est_id, "category": code, **_content(data)})
+        created = rpc("qualification", "create_application", body)
+    except (ValidationError, DomainError) as exc:
+        return _form_page(title, category, est, data, errors_from(exc, LABELS))
+    flash("Your application is saved as a draft. Check it, then submit it.")
+    return redirect(f"/applications/{created['id']}")
+
+
+@bp.route("/applications/<application_id>/edit", methods=["GET", "POST"])
+@signed_in("provider")
+def edit(application_id):
+    app_ = rpc("qualification", "get_application", application_id)
+    est = rpc("qualification", "get_establishment", app_["establishment_id"])
+    category = rpc("qualification", "get_category", app_["category"], app_["config_version"])
+    title = f"Change the {app_['category']} application"
+    if request.method == "GET":
+        return _form_page(title, category, est, app_, application=app_)
+    data = nest(request.form)
+    try:
+        rpc("qualification", "update_application", application_id,
+            ApplicationUpdate.model_validate(_content(data)))
+    except (ValidationError, DomainError) as exc:
+        return _form_page(title, category, est, data, errors_from(exc, LABELS), app_)
+    flash("Your changes are saved")
+    return redirect(f"/applications/{application_id}")
+
+
+@bp.get("/applications/<application_id>")
+@signed_in("provider", "lead")
+def show(application_id, errors=None):
+    app_ = rpc("qualification", "get_application", application_id)
+    est = rpc("qualification", "get_establishment", app_["establishment_id"])
+    category = rpc("qualification", "get_category", app_["category"], app_["config_version"])
+    others = []
+    if g.user.role == "provider":
+        others = [e for e in rpc("qualification", "list_establishments",
+                                 {"limit": 500})["items"]
+                  if e["id"] != est["id"] and app_["category"] in e["categories"]]
+    return page("application.html", title=f"{est['name']}: {app_['category']} application",
+                app=app_, est=est, category=category, others=others, weighted=WEIGHTED,
+                errors=errors or [], form=request.form)
+
+
+@bp.post("/applications/<application_id>/submit")
+@signed_in("provider")
+def submit(application_id):
+    try:
+        rpc("qualification", "submit_application", application_id)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return show(application_id, errors=errors_from(exc, LABELS))
+    flash("Your application is submitted. The lead authority decides within 10 working days.")
+    return redirect(f"/applications/{application_id}")
+
+
+@bp.post("/applications/<application_id>/copy")
+@signed_in("provider")
+def copy(application_id):
+    ids = request.form.getlist("establishment_ids")
+    try:
+        copies = rpc("qualification", "copy_application", application_id,
+                     ApplicationCopy(establishment_ids=ids))
+    except (ValidationError, DomainError) as exc:
+        if isinstance(exc, DomainError) and exc.status == 404:
+            raise
+        return show(application_id, errors=errors_from(
+            exc, {"establishment_ids": "Establishments to copy to"}))
+    flash(f"{len(copies['items'])} draft copies made. Complete each establishment's own "
+          "answers, then submit it.")
+    return redirect("/applications")
+
+
+@bp.post("/applications/<application_id>/decision")
+@signed_in("lead")
+def decide(application_id):
+    data = nest(request.form)
+    try:
+        decided = rpc("qualification", "decide_application", application_id,
+                      Decision.model_validate({"pass_fail": data.get("pass_fail", {}),
+                                               "scores": data.get("scores", {})}))
+    except (ValidationError, DomainError) as exc:
+        if isinstance(exc, DomainError) and exc.status == 404:
+            raise
+        return show(application_id, errors=errors_from(exc))
+    flash(f"The application is {decided['status']}. The provider is told by email.")
+    return redirect("/applications")

@@ -1,0 +1,89 @@
+"""Establishments (RULES §4): a provider adds and edits its own; the lead and the contract
+manager read all, a commissioner admitted ones (§10: the qualification service decides)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, request
+from pydantic import ValidationError
+
+from gateway.web.pages import errors_from, nest, page, rpc, signed_in
+from services.common.errors import DomainError
+from services.qualification.messages import EstablishmentCreate, EstablishmentUpdate
+
+bp = Blueprint("web_establishments", __name__)
+READERS = ("provider", "lead", "contract_manager", "commissioner")
+LABELS = {"name": "Name", "address": "Address", "postcode": "Postcode",
+          "location-lat": "Latitude", "location-lon": "Longitude", "location": "Location",
+          "categories": "Categories", "capacity": "Capacity", "contacts-0-name": "Contact name",
+          "contacts-0-email": "Contact email", "contacts-0-phone": "Contact phone",
+          "contacts": "Contact"}
+
+
+def categories() -> list[tuple[str, str]]:
+    """Checkbox options: (code, "code: name")."""
+    return [(c["code"], f"{c['name']} ({c['code']})")
+            for c in rpc("qualification", "list_categories")["items"]]
+
+
+def _form_data() -> dict:
+    data = nest(request.form)
+    data["categories"] = request.form.getlist("categories")
+    for contact in data.get("contacts", []):
+        contact["sms_opt_in"] = contact.get("sms_opt_in") == "yes"
+    return data
+
+
+@bp.get("/establishments")
+@signed_in(*READERS)
+def index():
+    listed = rpc("qualification", "list_establishments", {"limit": 200})
+    return page("establishments.html", title="Establishments", items=listed["items"])
+
+
+@bp.route("/establishments/new", methods=["GET", "POST"])
+@signed_in("provider")
+def new():
+    context = {"title": "Add an establishment", "category_options": categories(), "form": {},
+               "editing": False}
+    if request.method == "GET":
+        return page("establishment_form.html", **context)
+    data = _form_data()
+    context["form"] = data
+    try:
+        created = rpc("qualification", "create_establishment",
+                      EstablishmentCreate.model_validate(data))
+    except (ValidationError, DomainError) as exc:
+        return page("establishment_form.html", **context, errors=errors_from(exc, LABELS))
+    flash(f"{created['name']} is added. Apply to join the DPS in its categories.")
+    return redirect(f"/establishments/{created['id']}")
+
+
+@bp.get("/establishments/<establishment_id>")
+@signed_in(*READERS)
+def show(establishment_id):
+    est = rpc("qualification", "get_establishment", establishment_id)
+    apps = []
+    if g.user.role == "provider":
+        apps = rpc("qualification", "list_applications",
+                   {"establishment_id": establishment_id})["items"]
+    return page("establishment.html", title=est["name"], est=est, applications=apps)
+
+
+@bp.route("/establishments/<establishment_id>/edit", methods=["GET", "POST"])
+@signed_in("provider")
+def edit(establishment_id):
+    est = rpc("qualification", "get_establishment", establishment_id)
+    context = {"title": f"Change {est['name']}", "category_options": categories(), "form": est,
+               "editing": True, "est": est}
+    if request.method == "GET":
+        return page("establishment_form.html", **context)
+    data = _form_data()
+    data = {k: data[k] for k in ("name", "address", "capacity", "contacts") if k in data}
+    context["form"] = {**est, **data}
+    try:
+        rpc("qualification", "update_establishment", establishment_id,
+            EstablishmentUpdate.model_validate(data).model_dump(mode="json", exclude_unset=True))
+    except (ValidationError, DomainError) as exc:
+        return page("establishment_form.html", **context, errors=errors_from(exc, LABELS))
+    flash("Your changes are saved")
+    return redirect(f"/establishments/{establishment_id}")
