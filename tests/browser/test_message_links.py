@@ -32,12 +32,14 @@ def test_every_link_in_every_message_template_opens_a_portal_page(stack):
             found |= links(part, stack.url)
         assert found, f"{message_type} has no link to the portal"
         for link in found:
-            path = urlsplit(link).path
+            parts = urlsplit(link)
+            path = parts.path
+            wanted = path + (f"?{parts.query}" if parts.query else "")  # the page, with its query
             response = requests.get(link, timeout=10, allow_redirects=False)
             assert response.status_code == 302, (message_type, link, response.status_code)
             target = urlsplit(response.headers["Location"])
             assert target.path == "/sign-in", (message_type, link)
-            assert parse_qs(target.query)["next"] == [path]
+            assert parse_qs(target.query)["next"] == [wanted]
             page = requests.get(stack.url + response.headers["Location"], timeout=10)
             assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
             seen.add(path.split("/")[1])
