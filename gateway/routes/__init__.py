@@ -3,7 +3,7 @@
 from importlib import import_module
 
 AREAS = ("system", "keys", "audit", "qualification", "referrals", "contracts",
-         "notifications")
+         "notifications", "personal_data")
 
 
 def register_all(app) -> None:

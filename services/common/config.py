@@ -64,6 +64,10 @@ class Settings(BaseSettings):
         "WSCC": "West Sussex County Council",
     }
     lead_authority: str = "WSCC"
+    # RULES §13 envelope encryption: {version: base64 32-byte key}; the development key is
+    # public (services/common/crypto.py) and must be replaced in production
+    master_keys: dict[str, str] = {"1": "ZHBzLWRldmVsb3BtZW50LW1hc3Rlci1rZXktMDAwMSE="}
+    master_key_version: int = 1
 
 
 @lru_cache

@@ -343,6 +343,14 @@ class Incentive(Consumed):
     within_weeks: Annotated[int, Field(gt=0)] | None = None
 
 
+class SealedChildData(Consumed):
+    """A child's personal data sealed under the data key ``key_id`` (RULES §13): contracts
+    opens it through services/common/crypto.py and keeps it sealed again."""
+
+    key_id: Id
+    sealed: Annotated[str, Field(min_length=1)]
+
+
 class AwardedVariableCost(Consumed):
     label: Annotated[str, Field(min_length=1)]
     weekly: Money
@@ -389,7 +397,7 @@ class ReferralAwarded(EventBase):
     provider_name: Annotated[str, Field(min_length=1)] | None = None
     establishment_id: Id
     establishment_name: Annotated[str, Field(min_length=1)]
-    child_reference: Annotated[str, Field(min_length=1)]
+    child_data: SealedChildData | None = None
     price: WeeklyPrice
     proposed_start: IsoDate | None = None
     incentive: Incentive | None = None
@@ -421,7 +429,7 @@ class DirectPlacementRecorded(EventBase):
     reason_code: Code
     justification: Annotated[str, Field(min_length=1)]
     weekly_price: Money
-    child_reference: Annotated[str, Field(min_length=1)]
+    child_data: SealedChildData | None = None
     start_date: IsoDate | None = None
 
 

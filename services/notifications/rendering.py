@@ -8,9 +8,10 @@ HTML, and a plain-text ``_summary.j2`` used by both bodies is wrapped in
 ``{% filter forceescape %}`` where HTML includes it (autoescape follows each template's
 own name, not the including one's).
 
-Child data minimisation (RULES §5) is structural: every context model except
-:class:`AwardWinnerContext` describes the referral by :class:`ReferralProfile` or
-:class:`ReferralRef`, which have no field for a name, date of birth, address or child
+Child data minimisation (RULES §5, §8, §13) is structural: every context model, the
+winner's award (:class:`AwardWinnerContext`) included, describes the referral by
+:class:`ReferralProfile` or :class:`ReferralRef`, which have no field for a name, date of
+birth, address or child
 reference, and drop unknown fields. Whatever the caller passes, those never reach the
 template. A template naming a variable its context lacks fails loudly (pydantic
 validation of the context, then Jinja's ``StrictUndefined``).
@@ -70,19 +71,6 @@ class ReferralProfile(ReferralRef):
     needs: list[str] = []
     requirements: list[str] = []
     outcomes: list[str] = []
-
-
-class Child(ChildProfile):
-    """A child's full details: only for the awarded provider (RULES §5)."""
-
-    name: str | None = None
-    date_of_birth: date | None = None
-    address: str | None = None
-
-
-class FullReferral(ReferralProfile):
-    child_reference: Text
-    children: list[Child] = Field(min_length=1)
 
 
 class _Context(_Model):
@@ -160,9 +148,10 @@ class ParentChoiceContext(_ReferralContext):
 
 
 class AwardWinnerContext(_ReferralContext):
-    """The award and the full referral (RULES §5: full details go only to the winner)."""
+    """The award, the anonymised profile and the link to the full referral: no message
+    carries a child's personal data (RULES §8, §13); the winner reads it signed in."""
 
-    referral: FullReferral
+    referral: ReferralProfile
     establishment_name: Text
     weekly_price: Decimal
     start_date: date | None = None

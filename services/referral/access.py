@@ -67,6 +67,24 @@ def invitations_of(principal: Mapping, referral: Referral) -> list[Invitation]:
     ]
 
 
+def is_awarded_provider(principal: Mapping, referral: Referral) -> bool:
+    """§13: the awarded provider's users read the child's personal data from the award on."""
+    bid = referral.bids.get(referral.awarded_bid_id) if referral.awarded_bid_id else None
+    return (
+        bid is not None
+        and principal.get("role") == PROVIDER
+        and principal.get("provider_id") == bid.provider_id
+    )
+
+
+def require_child_data_reader(principal: Mapping, referral: Referral) -> None:
+    """§13: the owning authority or the awarded provider; a losing bidder gets 404."""
+    if not (is_owner(principal, referral) or is_awarded_provider(principal, referral)):
+        raise NotFound("referral not found") if principal.get("role") in KNOWING_ROLES else (
+            Forbidden("only the owning authority and the awarded provider read child data")
+        )
+
+
 def is_invited(principal: Mapping, referral: Referral) -> bool:
     return bool(invitations_of(principal, referral))
 

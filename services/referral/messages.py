@@ -58,6 +58,15 @@ def _unique_codes(field: str, items: list) -> None:
 # --------------------------------------------------------------------------- referral (§5)
 
 
+class SealedChildData(_Model):
+    """A child's personal data (RULES §13) as it travels in events and is copied by other
+    services: AES-GCM ciphertext under the data key ``key_id`` (services/common/crypto.py).
+    Erasing that key makes every copy unreadable."""
+
+    key_id: str
+    sealed: str
+
+
 class Location(_Model):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
@@ -385,6 +394,39 @@ class ProviderReferralView(AnonymisedProfile):
 
     status: str
     invitations: list[InvitationNotice]
+    child: ChildDataView | None = None
+    """The child's personal data, for the awarded provider only, from the award on (§13)."""
+
+
+class ChildDetails(_Model):
+    name: str | None = None
+    date_of_birth: IsoDate | None = None
+
+
+class ChildDataView(_Model):
+    """``GET /referrals/{id}/child`` (§13): the child's personal data, decrypted, for the
+    owning authority and the awarded provider from the award on; ``personal_data`` is
+    ``erased`` (and the rest empty) once its key was destroyed."""
+
+    referral_id: str
+    personal_data: Literal["held", "erased"]
+    child_reference: str | None = None
+    children: list[ChildDetails] = []
+    address: str | None = None
+    home_location: Location | None = None
+    legal_hold: str | None = None
+
+
+class ErasureRequest(_Model):
+    """``POST /referrals/{id}/erasure`` (§13): why the personal data is erased."""
+
+    reason: Text
+
+
+class LegalHoldRequest(_Model):
+    """``PUT /referrals/{id}/legal-hold`` (§13): a legal hold blocks erasure until lifted."""
+
+    reason: Text
 
 
 class EvaluationView(_Model):
@@ -449,6 +491,8 @@ class ReferralView(_Model):
     block_id: str | None = Field(
         default=None, description="awarded to a free place of this block contract (§7.3)"
     )
+    personal_data: Literal["held", "erased"] = "held"
+    legal_hold: str | None = None
 
 
 class PublishResult(_Model):
@@ -738,7 +782,6 @@ class ReferralAwarded(_ReferralEvent):
     establishment_id: str
     establishment_name: str
     contacts: list[Contact]
-    child_reference: str
     price: PriceBreakdown
     proposed_start: IsoDate | None
     incentive: Incentive | None
@@ -750,7 +793,8 @@ class ReferralAwarded(_ReferralEvent):
     winning_total: Decimal | None
     parent_choice: StrictBool
     parent_choice_reason: str | None
-    referral: ReferralCreate
+    referral: AnonymisedProfile
+    child_data: SealedChildData | None = None
 
 
 class BidFeedback(_ReferralEvent):
@@ -804,5 +848,5 @@ class DirectPlacementRecorded(EventBase):
     reason_code: str
     justification: str
     weekly_price: Money
-    child_reference: str
+    child_data: SealedChildData | None = None
     establishment_name: str | None = None

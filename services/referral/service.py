@@ -43,6 +43,7 @@ from services.referral.handlers import (
     editing,
     evaluation,
     membership,
+    personal_data,
     referrals,
 )
 from services.referral.messages import (
@@ -54,6 +55,8 @@ from services.referral.messages import (
     DeadlineRequest,
     DeclineCreate,
     DirectPlacementCreate,
+    ErasureRequest,
+    LegalHoldRequest,
     OutcomeScoreCreate,
     ParentChoice,
     PublishRequest,
@@ -215,6 +218,26 @@ class ReferralService(AuditRpc):
     @rpc
     def feedback(self, referral_id: str) -> dict:
         return self.db.run(evaluation.feedback, referral_id)
+
+    # ----------------------------------------------------------------- personal data (§13)
+
+    @rpc
+    def child_data(self, referral_id: str) -> dict:
+        return dump(self.db.run(personal_data.child_data, referral_id))
+
+    @rpc
+    def erase_child_data(self, referral_id: str, body: dict) -> dict:
+        return dump(self.db.run(personal_data.erase, referral_id, parse(ErasureRequest, body)))
+
+    @rpc
+    def place_legal_hold(self, referral_id: str, body: dict) -> dict:
+        return dump(self.db.run(
+            personal_data.place_legal_hold, referral_id, parse(LegalHoldRequest, body)
+        ))
+
+    @rpc
+    def lift_legal_hold(self, referral_id: str) -> dict:
+        return dump(self.db.run(personal_data.lift_legal_hold, referral_id))
 
     # ----------------------------------------------------------------- direct placement (§5)
 

@@ -386,9 +386,10 @@ def past_the_deadline(stack, world):
 def test_award_sends_the_winner_its_award_and_each_other_bidder_its_feedback(
     world, sink, past_the_deadline
 ):
-    """RULES §5, §8: closing tells the commissioner the count; the award goes to the
-    winner with the full referral; every other bidder gets its own feedback; the
-    establishment that did not bid gets neither."""
+    """RULES §5, §8, §13: closing tells the commissioner the count; the award goes to the
+    winner with a link to the full referral and none of the child's personal data, which
+    the winner reads through the API (a losing bidder gets 404); every other bidder gets
+    its own feedback; the establishment that did not bid gets neither."""
     w = world
     kcc = {"placements@kent.example"}  # the demo default of DPS_COMMISSIONER_EMAILS
 
@@ -427,8 +428,20 @@ def test_award_sends_the_winner_its_award_and_each_other_bidder_its_feedback(
             f"Placement awarded to {w.est['A']['name']}: referral {w.referral_id}"
         )
         body = sink.text(record)
-        for detail in (CHILD["name"], w.spec["child_reference"], "17 May 2012", CHILD["address"]):
-            assert detail in body
+        assert f"/referrals/{w.referral_id}" in body
+        for detail in (CHILD["name"], w.spec["child_reference"], "17 May 2012", CHILD["address"],
+                       CHILD["date_of_birth"], "Quarry Close"):
+            assert detail not in body
+    winner = w.est["A"]["provider"]
+    child = ok(winner.get(w.url("/child")))
+    assert child["personal_data"] == "held"
+    assert (child["child_reference"], child["address"]) == (
+        w.spec["child_reference"], CHILD["address"])
+    assert child["children"] == [{"name": CHILD["name"], "date_of_birth": CHILD["date_of_birth"]}]
+    assert ok(winner.get(w.url()))["child"]["child_reference"] == w.spec["child_reference"]
+    for loser in "BC":
+        assert w.est[loser]["provider"].get(w.url("/child")).status_code == 404
+        assert ok(w.est[loser]["provider"].get(w.url())).get("child") is None
     b_body = sink.text(outcome("B")[0])
     assert "ranked 2 of 2 compliant bids" in b_body
     c_body = sink.text(outcome("C")[0])

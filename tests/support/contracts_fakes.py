@@ -15,6 +15,7 @@ from typing import Any
 
 from services.contracts import domain
 from services.contracts.domain import publication as ocds
+from tests.support.fake_vault import FakeVault
 
 
 @dataclass
@@ -31,6 +32,7 @@ def _day(at: datetime) -> date:
 
 class FakeStore:
     def __init__(self) -> None:
+        self.vault = FakeVault()
         self.placements: dict[str, domain.Placement] = {}
         self.next_review: dict[str, date | None] = {}
         self.uplifts: dict[str, tuple[domain.Uplift, int, dict | None]] = {}

@@ -182,7 +182,6 @@ def referral_awarded(
         establishment_id=winner.establishment_id,
         establishment_name=winner.name,
         contacts=winner.contacts,
-        child_reference=CHILD_REFERENCE,
         price=price,
         proposed_start=date(2031, 4, 1),
         incentive=None,
@@ -194,7 +193,7 @@ def referral_awarded(
         winning_total=Decimal("84.0833"),
         parent_choice=False,
         parent_choice_reason=None,
-        referral=full_spec(deadline),
+        referral=published.profile,
     )
 
 

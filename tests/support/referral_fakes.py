@@ -18,7 +18,9 @@ from services.common.errors import InvalidInput, Unavailable
 from services.qualification.messages import CategoryView, EligibilityQuery, EstablishmentView
 from services.referral.domain import DirectPlacement, Referral, Status
 from services.referral.messages import EstablishmentSnapshot, ReferralQuery, ReferralSummary
+from services.referral.store.codecs import split_personal
 from services.scoring.messages import ScoringRequest, ScoringResult, WeightsMsg
+from tests.support.fake_vault import FakeVault
 
 Cursor = tuple[datetime, str] | None
 
@@ -27,6 +29,7 @@ class FakeStore:
     def __init__(self, *referrals: Referral):
         self.referrals: dict[str, Referral] = {}
         self.direct_placements: list[DirectPlacement] = []
+        self.vault = FakeVault()
         self.saves = 0
         for r in referrals:
             self.put(r)
@@ -118,8 +121,18 @@ class FakeStore:
             out.append(partial)
         return out
 
-    def add_direct_placement(self, placement: DirectPlacement) -> None:
+    def add_direct_placement(self, placement: DirectPlacement) -> dict:
         self.direct_placements.append(placement)
+        child = {"child_reference": placement.request.child_reference}
+        return {"key_id": placement.placement_id,
+                "sealed": self.vault.seal(placement.placement_id, child)}
+
+    def sealed_child_data(self, referral: Referral) -> dict | None:
+        if referral.personal_data == "erased":
+            return None
+        personal = split_personal(referral.spec.model_dump(mode="json"))[1]
+        return {"key_id": referral.referral_id,
+                "sealed": self.vault.seal(referral.referral_id, personal)}
 
 
 def category_view(code: str = "RESIDENTIAL", **over) -> CategoryView:

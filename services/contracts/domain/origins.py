@@ -33,8 +33,10 @@ DEFAULT_DIRECT_REASON_CODES = (
 referral service's, which records direct placements and checks the reason first."""
 
 
-def _parties(event: ReferralAwarded | DirectPlacementRecorded) -> dict[str, Any]:
-    """What both placement events tell of a placement's parties and child (§7.1)."""
+def _parties(event: ReferralAwarded | DirectPlacementRecorded, child_reference: str
+             ) -> dict[str, Any]:
+    """What both placement events tell of a placement's parties and child (§7.1); the
+    child reference as opened from the event's sealed ``child_data`` (§13)."""
     return {
         "placement_id": event.placement_id,
         "authority": event.authority,
@@ -43,7 +45,8 @@ def _parties(event: ReferralAwarded | DirectPlacementRecorded) -> dict[str, Any]
         "establishment_id": event.establishment_id,
         "establishment_name": event.establishment_name or "",
         "category": event.category,
-        "child_reference": event.child_reference,
+        "child_reference": child_reference,
+        "child_key_id": event.child_data.key_id if event.child_data else None,
     }
 
 
@@ -53,6 +56,7 @@ def placement_from_award(
     framework: OutcomesFramework = DEFAULT_FRAMEWORK,
     monitored: Sequence[str] | None = None,
     review_interval_months: int = DEFAULT_REVIEW_INTERVAL_MONTHS,
+    child_reference: str = "erased",
 ) -> Placement:
     """The IPA created from an award (§5 award, §7.1) under the event's ``placement_id``.
     Idempotency: the caller first looks for ``source_key(REFERRAL_AWARD, event.referral_id)``
@@ -61,7 +65,7 @@ def placement_from_award(
     copy of provider organisations (publication names the supplier, §7.5)."""
     incentive = event.incentive
     return Placement(
-        **_parties(event),
+        **_parties(event, child_reference),
         source=PlacementSource.REFERRAL_AWARD,
         source_ref=event.referral_id,
         agreed_at=event.awarded_at,
@@ -92,13 +96,14 @@ def placement_from_direct(
     *,
     framework: OutcomesFramework = DEFAULT_FRAMEWORK,
     review_interval_months: int = DEFAULT_REVIEW_INTERVAL_MONTHS,
+    child_reference: str = "erased",
 ) -> Placement:
     """A direct placement without a competition (§5, business case 8.10) under the event's
     ``placement_id``, idempotent by ``source_key(DIRECT_PLACEMENT, direct_placement_id)``.
     The recording service has checked the reason code; it is not re-checked here, where a
     refusal would only dead-letter the event. The price was agreed when it was recorded."""
     return Placement(
-        **_parties(event),
+        **_parties(event, child_reference),
         source=PlacementSource.DIRECT_PLACEMENT,
         source_ref=event.direct_placement_id,
         agreed_at=event.occurred_at,

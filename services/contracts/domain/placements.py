@@ -181,6 +181,7 @@ class Placement:
     ended_on: date | None = None
     end_reason: EndReason | None = None
     end_note: str | None = None
+    child_key_id: str | None = None  # the data key sealing the child reference (§13)
     variations: list[Variation] = field(default_factory=list)
 
     def __post_init__(self) -> None:

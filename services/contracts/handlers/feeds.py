@@ -11,6 +11,7 @@ claimed its id in ``uow``; these handlers apply it and the entrypoint commits.
 
 from __future__ import annotations
 
+from services.common.crypto import ERASED
 from services.contracts import domain
 from services.contracts.handlers.common import create_placement
 from services.contracts.messages import (
@@ -24,6 +25,13 @@ from services.contracts.messages import (
     ReferralPublishedFeed,
     ReferralUnsuccessfulFeed,
 )
+
+
+def _child_reference(uow, event) -> str:
+    """The child reference opened from the event's sealed copy (§13), or ``erased``."""
+    sealed = event.child_data
+    opened = uow.store.vault.open(sealed.key_id, sealed.sealed) if sealed else ERASED
+    return opened["child_reference"] if isinstance(opened, dict) else ERASED
 
 
 def _referral_record(uow, event, **values) -> None:
@@ -52,12 +60,13 @@ def record_award(event: ReferralAwarded, uow) -> None:
     )
     key = domain.source_key(domain.PlacementSource.REFERRAL_AWARD, event.referral_id)
     if uow.store.placement_by_source_key(key) is None:
-        create_placement(uow, domain.placement_from_award(event), "placement.created")
+        p = domain.placement_from_award(event, child_reference=_child_reference(uow, event))
+        create_placement(uow, p, "placement.created")
 
 
 def record_direct_placement(event: DirectPlacementRecorded, uow) -> None:
     """§5 direct placement (business case 8.10) → a placement flagged direct."""
-    p = domain.placement_from_direct(event)
+    p = domain.placement_from_direct(event, child_reference=_child_reference(uow, event))
     if not p.establishment_name:
         for m in uow.store.memberships_of(p.establishment_id):
             p.establishment_name = m["establishment_name"]

@@ -11,6 +11,8 @@ from sqlalchemy import Table, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from services.common.crypto import ERASED, KeyVault
+
 
 def where_equal(query: Any, table: Table, **values: Any) -> Any:
     """``query`` narrowed to the rows whose columns equal the given values; a ``None`` value
@@ -30,6 +32,18 @@ class Rows:
 
     def __init__(self, session: Session):
         self.session = session
+        self.vault = KeyVault(session)
+
+    def child_reference(self, row: Any) -> str:
+        """A placement row's child reference, opened under its data key (§13)."""
+        opened = self.vault.open(row.child_key_id, row.child_reference)
+        return opened["child_reference"] if isinstance(opened, dict) else ERASED
+
+    def sealed_child_reference(self, p: Any) -> str | None:
+        """The child reference sealed under the placement's data key; None if erased."""
+        if p.child_key_id is None or self.vault.get(p.child_key_id) is None:
+            return None
+        return self.vault.seal(p.child_key_id, {"child_reference": p.child_reference})
 
     def lock(self, key: str) -> None:
         """A transaction-scoped advisory lock serialising work on ``key`` across instances."""

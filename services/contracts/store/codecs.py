@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Table
 
 from services.common import codecs as common_codecs
+from services.common.crypto import ERASED
 from services.contracts import domain
 from services.contracts.store import tables as t
 
@@ -47,7 +48,7 @@ def placement_to_row(p: domain.Placement) -> dict[str, Any]:
         "establishment_id": p.establishment_id,
         "establishment_name": p.establishment_name,
         "category": p.category,
-        "child_reference": p.child_reference,
+        "child_key_id": p.child_key_id,
         "agreed_at": p.agreed_at,
         "price": p.price.to_dict(),
         "awarded_weekly_price": p.awarded_weekly_price,
@@ -77,9 +78,12 @@ PLACEMENT_DECODED = {
 }
 
 
-def placement_from_row(row: Any, variations: Sequence[domain.Variation] = ()) -> domain.Placement:
+def placement_from_row(row: Any, variations: Sequence[domain.Variation] = (),
+                       child_reference: str = ERASED) -> domain.Placement:
+    """``child_reference`` as opened from the row's sealed column (§13), or ``erased``."""
     return common_codecs.from_row(
         domain.Placement, row, convert=PLACEMENT_DECODED, variations=list(variations),
+        child_reference=child_reference,
         desired_outcomes=tuple(row._mapping["desired_outcomes"] or ()),
     )
 

@@ -22,6 +22,7 @@ class PlacementRows(Rows):
         return self._insert_new(
             placements,
             **codecs.placement_to_row(p),
+            child_reference=self.sealed_child_reference(p),
             created_at=now,
             updated_at=now,
             next_review_due=domain.next_review_due(p, ()),
@@ -68,7 +69,9 @@ class PlacementRows(Rows):
         row = self.session.execute(query).first()
         if row is None:
             return None
-        return codecs.placement_from_row(row, self._variations_of([placement_id])[placement_id])
+        return codecs.placement_from_row(
+            row, self._variations_of([placement_id])[placement_id], self.child_reference(row)
+        )
 
     def placement_by_source_key(self, key: str) -> str | None:
         return self.session.execute(
@@ -104,7 +107,11 @@ class PlacementRows(Rows):
         rows = self.session.execute(query.limit(limit)).all()
         by_id = self._variations_of([r.placement_id for r in rows])
         return [
-            (codecs.placement_from_row(r, by_id[r.placement_id]), r.next_review_due) for r in rows
+            (
+                codecs.placement_from_row(r, by_id[r.placement_id], self.child_reference(r)),
+                r.next_review_due,
+            )
+            for r in rows
         ]
 
     def placements_for_uplift(
@@ -123,7 +130,10 @@ class PlacementRows(Rows):
             .with_for_update()
         ).all()
         by_id = self._variations_of([r.placement_id for r in rows])
-        return [codecs.placement_from_row(r, by_id[r.placement_id]) for r in rows]
+        return [
+            codecs.placement_from_row(r, by_id[r.placement_id], self.child_reference(r))
+            for r in rows
+        ]
 
     def insert_variation(self, placement_id: str, v: domain.Variation) -> None:
         self.session.execute(variations.insert().values(**codecs.variation_to_row(placement_id, v)))
@@ -219,4 +229,4 @@ class PlacementRows(Rows):
             .where(placements.c.block_id == block_id)
             .order_by(placements.c.start_date, placements.c.placement_id)
         ).all()
-        return [codecs.placement_from_row(r) for r in rows]
+        return [codecs.placement_from_row(r, (), self.child_reference(r)) for r in rows]

@@ -53,7 +53,7 @@ from services.notifications.domain.recipients import (
 from services.notifications.domain.referral_messages import (
     NOT_STATED,
     SUBSCORE_LABELS,
-    full_referral_of,
+    awarded_referral_of,
     invitation_rows,
     plan_award_winner,
     plan_bid_receipt,
@@ -112,7 +112,7 @@ __all__ = [
     "commissioner_contacts",
     "contacts_of",
     "establishment_contacts",
-    "full_referral_of",
+    "awarded_referral_of",
     "invitation_rows",
     "names_of",
     "next_attempt_at",

@@ -83,23 +83,15 @@ def ref_from_event(event, deadline: datetime | str) -> dict:
     return _ref(event.referral_id, event.authority, event.category, deadline)
 
 
-def full_referral_of(event: rm.ReferralAwarded) -> dict:
-    """The full referral for the winner only (RULES §5 "Full details go only to the
-    awarded provider")."""
-    spec = event.referral
+def awarded_referral_of(event: rm.ReferralAwarded) -> dict:
+    """The award message's referral: the anonymised profile only (RULES §8, §13: no
+    message carries a child's personal data; the winner reads it in the portal)."""
     return {
-        "id": event.referral_id,
-        "authority": event.authority,
-        "category": event.category,
-        "deadline": spec.deadline.isoformat(),
-        "child_reference": event.child_reference or spec.child_reference,
-        "children": [
-            {**_child(c), "name": c.name, "date_of_birth": c.date_of_birth, "address": spec.address}
-            for c in spec.children
-        ],
-        "needs": [n.label for n in spec.needs],
-        "requirements": _requirements(spec.features),
-        "outcomes": list(event.desired_outcomes or spec.desired_outcomes),
+        **_ref(event.referral_id, event.authority, event.category, event.referral.deadline),
+        "children": [_child(c) for c in event.referral.children],
+        "needs": [n.label for n in event.referral.needs],
+        "requirements": _requirements(event.referral.features),
+        "outcomes": list(event.desired_outcomes or event.referral.desired_outcomes),
     }
 
 
@@ -294,7 +286,7 @@ def plan_award_winner(
         event.event_id,
         MessageType.AWARD_WINNER,
         {
-            "referral": full_referral_of(event),
+            "referral": awarded_referral_of(event),
             "establishment_name": event.establishment_name,
             "weekly_price": str(event.price.weekly_price),
             "start_date": event.proposed_start,

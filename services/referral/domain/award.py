@@ -144,7 +144,6 @@ class Awarding:
                 establishment_id=bid.establishment_id,
                 establishment_name=snapshot.name,
                 contacts=snapshot.contacts,
-                child_reference=self.spec.child_reference,
                 price=bid.price,
                 proposed_start=bid.terms.proposed_start,
                 incentive=self.spec.incentive,
@@ -156,7 +155,7 @@ class Awarding:
                 winning_total=winner.total,
                 parent_choice=self.evaluation.status == Status.PARENT_CHOICE,
                 parent_choice_reason=self.parent_choice_reason,
-                referral=self.spec,
+                referral=self.anonymised_profile(),
             )
         )
         self._send_feedback(now)

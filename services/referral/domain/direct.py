@@ -78,7 +78,7 @@ class DirectPlacement:
                 authority=authority,
                 provider_id=provider_id,
                 establishment_name=establishment_name,
-                **dict(request),
+                **request.model_dump(exclude={"child_reference"}),
             )
         )
         return placement

@@ -73,6 +73,8 @@ class Referral(
     awarded_at: datetime | None = None
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
+    personal_data: str = "held"  # or "erased" once its data key is destroyed (§13)
+    legal_hold: str | None = None  # the reason of a legal hold, which blocks erasure (§13)
     invitations: dict[str, Invitation] = field(default_factory=dict)
     bids: dict[str, Bid] = field(default_factory=dict)
     declines: dict[str, Decline] = field(default_factory=dict)

@@ -17,6 +17,8 @@ from services.referral.messages import (
     AnonymisedProfile,
     BidsView,
     BidView,
+    ChildDataView,
+    ChildDetails,
     ProviderReferralView,
     ReferralView,
 )
@@ -65,6 +67,8 @@ class ReferralViews:
                 placement_id=self.placement_id,
             block_id=self.block_id,
                 cancel_reason=self.cancel_reason,
+                personal_data=self.personal_data,
+                legal_hold=self.legal_hold,
             )
         own = access.invitations_of(principal, self)
         if not own:
@@ -73,6 +77,23 @@ class ReferralViews:
             **dict(self.anonymised_profile()),
             status=self.status,
             invitations=[i.notice() for i in own],
+            child=self.child_data() if access.is_awarded_provider(principal, self) else None,
+        )
+
+    def child_data(self) -> ChildDataView:
+        """§13: the child's personal data as its entitled readers see it."""
+        if self.personal_data == "erased":
+            return ChildDataView(referral_id=self.referral_id, personal_data="erased",
+                                 legal_hold=self.legal_hold)
+        return ChildDataView(
+            referral_id=self.referral_id,
+            personal_data="held",
+            child_reference=self.spec.child_reference,
+            children=[ChildDetails(name=c.name, date_of_birth=c.date_of_birth)
+                      for c in self.spec.children],
+            address=self.spec.address,
+            home_location=self.spec.home_location,
+            legal_hold=self.legal_hold,
         )
 
     def bids_opened(self, now: datetime) -> bool:

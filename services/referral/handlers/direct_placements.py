@@ -6,7 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from services.referral.domain import DirectPlacement, require_admitted
-from services.referral.messages import DirectPlacementCreate, DirectPlacementView
+from services.referral.messages import (
+    DirectPlacementCreate,
+    DirectPlacementView,
+    SealedChildData,
+)
 
 
 def record_direct_placement(
@@ -23,7 +27,7 @@ def record_direct_placement(
         uow.now(),
         establishment_name=establishment.name,
     )
-    uow.store.add_direct_placement(placement)
+    sealed = uow.store.add_direct_placement(placement)
     uow.audit(
         "direct_placement.recorded",
         "direct_placement",
@@ -39,8 +43,8 @@ def record_direct_placement(
             "weekly_price": request.weekly_price,
         },
     )
-    for event in placement.events:
-        uow.emit(event)
+    for event in placement.events:  # §13: the child reference travels sealed only
+        uow.emit(event.model_copy(update={"child_data": SealedChildData(**sealed)}))
     uow.commit()
     return DirectPlacementView(
         **request.model_dump(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from services.common.errors import NotFound
 from services.referral.domain import Referral, audit_referral
+from services.referral.messages import ReferralAwarded, SealedChildData
 
 
 def load(uow, referral_id: str, lock: bool = False) -> Referral:
@@ -19,6 +20,10 @@ def save(uow, referral: Referral) -> None:
     """Write what changed and put the domain's events in the outbox (not committed)."""
     uow.store.save(referral)
     for event in referral.events:
+        if isinstance(event, ReferralAwarded):  # §13: the child's data travels sealed only
+            sealed = uow.store.sealed_child_data(referral)
+            child = SealedChildData(**sealed) if sealed else None
+            event = event.model_copy(update={"child_data": child})
         uow.emit(event)
     referral.events.clear()
 

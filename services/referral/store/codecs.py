@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from services.common.codecs import from_row, to_row
+from services.common.crypto import ERASED
 from services.referral.domain import (
     Bid,
     Decline,
@@ -57,15 +58,49 @@ def referral_to_row(r: Referral) -> dict:
         "awarded_at": r.awarded_at,
         "cancelled_at": r.cancelled_at,
         "cancel_reason": r.cancel_reason,
+        "personal_data": r.personal_data,
+        "legal_hold": r.legal_hold,
     }
 
 
-def referral_from_row(row) -> Referral:
-    """The aggregate's root, without its parts (``referral_from_rows`` adds them)."""
+PERSONAL_FIELDS = ("child_reference", "address", "home_location")
+PERSONAL_CHILD_FIELDS = ("name", "date_of_birth")
+ERASED_LOCATION = {"lat": 0.0, "lon": 0.0}
+
+
+def split_personal(spec: dict) -> tuple[dict, dict]:
+    """RULES §13: the spec without the child's personal data, and that data (to be sealed
+    under the referral's key, ``referrals.child_data``)."""
+    public = {k: v for k, v in spec.items() if k not in PERSONAL_FIELDS}
+    personal: dict[str, Any] = {k: spec.get(k) for k in PERSONAL_FIELDS}
+    personal["children"] = [{k: c.get(k) for k in PERSONAL_CHILD_FIELDS} for c in spec["children"]]
+    public["children"] = [
+        {k: v for k, v in c.items() if k not in PERSONAL_CHILD_FIELDS} for c in spec["children"]
+    ]
+    return public, personal
+
+
+def merge_personal(public: dict, personal: dict | str | None) -> tuple[dict, str]:
+    """The full spec again, and whether its personal data is ``held`` or ``erased`` (its key
+    destroyed: placeholders stand in, and views say so)."""
+    if not isinstance(personal, dict):
+        children = [dict(c) for c in public["children"]]
+        return {**public, "child_reference": ERASED, "address": None,
+                "home_location": ERASED_LOCATION, "children": children}, ERASED
+    children = [{**c, **p} for c, p in zip(public["children"], personal["children"], strict=True)]
+    rest = {k: personal.get(k) for k in PERSONAL_FIELDS}
+    return {**public, **rest, "children": children}, "held"
+
+
+def referral_from_row(row, personal: dict | str | None = None) -> Referral:
+    """The aggregate's root, without its parts (``referral_from_rows`` adds them);
+    ``personal`` is the opened ``child_data`` (or ``ERASED``)."""
+    spec, state = merge_personal(row.spec, personal)
     return Referral(
         referral_id=row.id,
         authority=row.authority,
-        spec=ReferralCreate.model_validate(row.spec),
+        personal_data=state,
+        spec=ReferralCreate.model_validate(spec),
         weights=WeightsMsg.model_validate(row.weights),
         min_invited=row.min_invited,
         created_at=row.created_at,
@@ -76,17 +111,18 @@ def referral_from_row(row) -> Referral:
         awarded_at=row.awarded_at,
         cancelled_at=row.cancelled_at,
         cancel_reason=row.cancel_reason,
+        legal_hold=row.legal_hold,
     )
 
 
-def summary_from_row(row: Mapping) -> ReferralSummary:
+def summary_from_row(row: Mapping, child_reference: str) -> ReferralSummary:
     """A row of ``Store.authority_page`` (referral plus counts) as the owner's list item."""
     return ReferralSummary(
         referral_id=row["id"],
         authority=row["authority"],
         category=row["category"],
         status=row["status"],
-        child_reference=row["spec"]["child_reference"],
+        child_reference=child_reference,
         radius_miles=row["radius_miles"],
         deadline=row["deadline"],
         created_at=row["created_at"],
@@ -304,7 +340,6 @@ def direct_placement_to_row(placement: DirectPlacement) -> dict:
         "reason_code": req.reason_code,
         "justification": req.justification,
         "weekly_price": req.weekly_price,
-        "child_reference": req.child_reference,
         "recorded_at": placement.recorded_at,
     }
 
@@ -341,9 +376,9 @@ def rows_of(r: Referral) -> Rows:
     return out
 
 
-def referral_from_rows(row, parts: Mapping[str, list]) -> Referral:
+def referral_from_rows(row, parts: Mapping[str, list], personal=None) -> Referral:
     """The aggregate from its ``referrals`` row and ``{part table name: rows}``."""
-    referral = referral_from_row(row)
+    referral = referral_from_row(row, personal)
     for i in parts["invitations"]:
         referral.invitations[i.establishment_id] = invitation_from_row(i)
     scores: dict[str, dict[str, int]] = {}

@@ -16,6 +16,7 @@ from sqlalchemy import Table, and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from services.common.crypto import ERASED, KeyVault, blind_index
 from services.referral.domain import DirectPlacement, Referral, Status
 from services.referral.messages import ReferralQuery, ReferralSummary
 from services.referral.store.codecs import (
@@ -23,6 +24,7 @@ from services.referral.store.codecs import (
     direct_placement_to_row,
     referral_from_rows,
     rows_of,
+    split_personal,
     summary_from_row,
 )
 from services.referral.store.tables import (
@@ -47,7 +49,38 @@ class Store:
 
     def __init__(self, session: Session):
         self.session = session
+        self.vault = KeyVault(session)
         self._baseline: dict[str, Rows] = {}
+
+    # ----------------------------------------------------------------- personal data (§13)
+
+    def _personal(self, row) -> dict | str | None:
+        """The opened ``child_data`` of a ``referrals`` row, or ``ERASED``."""
+        return self.vault.open(row.id, row.child_data) if row.child_data else ERASED
+
+    def _sealed(self, row: dict) -> dict:
+        """A ``referrals`` row as stored: the personal data out of ``spec``, sealed under
+        the referral's own data key (created with the referral), and its blind index."""
+        public, personal = split_personal(row["spec"])
+        out = {**row, "spec": public}
+        if row["personal_data"] == ERASED or self.vault.get(row["id"]) is None:
+            return {**out, "child_data": None, "personal_data": ERASED}
+        return {
+            **out,
+            "child_data": self.vault.seal(row["id"], personal),
+            "child_index": blind_index(
+                self.vault.master, row["authority"], personal["child_reference"]
+            ),
+        }
+
+    def sealed_child_data(self, referral: Referral) -> dict | None:
+        """The referral's personal data as ``SealedChildData`` for an event, which other
+        services copy as it is (None once erased)."""
+        key_id = referral.referral_id
+        if referral.personal_data == ERASED or self.vault.get(key_id) is None:
+            return None
+        personal = split_personal(referral.spec.model_dump(mode="json"))[1]
+        return {"key_id": key_id, "sealed": self.vault.seal(key_id, personal)}
 
     # ----------------------------------------------------------------- the aggregate
 
@@ -66,11 +99,13 @@ class Store:
             ).all()
             for t in PARTS
         }
-        referral = referral_from_rows(row, parts)
+        referral = referral_from_rows(row, parts, self._personal(row))
         self._baseline[referral.referral_id] = rows_of(referral)
         return referral
 
     def add(self, referral: Referral) -> None:
+        """A new referral, with its own data key (§13)."""
+        self.vault.create(referral.referral_id, referral.authority, referral.created_at)
         self._baseline[referral.referral_id] = {}
 
     def save(self, referral: Referral) -> None:
@@ -81,6 +116,8 @@ class Store:
         for table in (referrals, *PARTS):
             old = before.get(table.name, {})
             changed = [row for key, row in now[table.name].items() if old.get(key) != row]
+            if changed and table is referrals:
+                changed = [self._sealed(row) for row in changed]
             if changed:
                 self._upsert(table, changed)
         self._baseline[referral.referral_id] = now
@@ -147,7 +184,12 @@ class Store:
             count(declines).label("declines_count"),
         ).where(referrals.c.authority == authority)
         q = _after(_filtered(q, f), cursor).limit(limit + 1)
-        return [summary_from_row(r._mapping) for r in self.session.execute(q)]
+        out = []
+        for r in self.session.execute(q):
+            personal = self._personal(r)
+            ref = personal["child_reference"] if isinstance(personal, dict) else ERASED
+            out.append(summary_from_row(r._mapping, ref))
+        return out
 
     def provider_page(
         self, provider_id: str, f: ReferralQuery, cursor: Cursor, limit: int
@@ -171,15 +213,24 @@ class Store:
         empty = {t.name: [] for t in PARTS}
         return [
             referral_from_rows(
-                row, {**empty, "invitations": [i for i in own if i.referral_id == row.id]}
+                row, {**empty, "invitations": [i for i in own if i.referral_id == row.id]}, ERASED
             )
             for row in rows
         ]
 
-    def add_direct_placement(self, placement: DirectPlacement) -> None:
+    def add_direct_placement(self, placement: DirectPlacement) -> dict:
+        """Stored with the child reference sealed under a data key of its own (keyed by the
+        placement id, §13); returns the ``SealedChildData`` for the event."""
+        key_id = placement.placement_id
+        self.vault.create(key_id, placement.authority, placement.recorded_at)
+        child = {"child_reference": placement.request.child_reference}
+        sealed = self.vault.seal(key_id, child)
         self.session.execute(
-            pg_insert(direct_placements).values(**direct_placement_to_row(placement))
+            pg_insert(direct_placements).values(
+                **direct_placement_to_row(placement), child_data=sealed
+            )
         )
+        return {"key_id": key_id, "sealed": sealed}
 
 
 def _filtered(q, f: ReferralQuery):

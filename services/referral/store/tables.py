@@ -12,8 +12,8 @@ rows (DESIGN "digitalmarketplace-api"):
 - one evaluation (with one row of inputs per bid), one parents' choice and one award per
   referral; a placement id is used once (awards and direct placements).
 
-Child data (RULES §5) is in ``referrals.spec`` only (the owner's full record); nothing a
-provider reads is built from it except through ``Referral.anonymised_profile``.
+Child personal data (RULES §13) is in ``referrals.child_data`` only, sealed under the
+referral's data key (``services.common.crypto``); ``spec`` holds the rest of the record.
 """
 
 from __future__ import annotations
@@ -51,7 +51,11 @@ referrals = Table(
     Column("authority", String(20), nullable=False),
     Column("category", String(40), nullable=False),
     Column("status", String(20), nullable=False),
-    Column("spec", JSONB, nullable=False, comment="full record incl. child data (§5)"),
+    Column("spec", JSONB, nullable=False, comment="the record without child personal data"),
+    Column("child_data", Text, comment="§13 personal data, AES-GCM under keys.data_keys[id]"),
+    Column("child_index", String(64), comment="§13 blind index of authority + reference"),
+    Column("personal_data", String(10), nullable=False, server_default="held"),
+    Column("legal_hold", Text, comment="§13 reason of a legal hold blocking erasure"),
     Column("weights", JSONB, nullable=False),
     Column("min_invited", Integer, nullable=False),
     Column("radius_miles", Float, nullable=False),
@@ -64,6 +68,7 @@ referrals = Table(
     Column("cancelled_at", DateTime(timezone=True)),
     Column("cancel_reason", Text),
     Index("ix_referrals_authority_created", "authority", "created_at", "id"),
+    Index("ix_referrals_child_index", "child_index"),
     # the deadline timer's scan (§5): published referrals by deadline
     Index(
         "ix_referrals_due",
@@ -231,7 +236,7 @@ direct_placements = Table(
     Column("reason_code", String(64), nullable=False),
     Column("justification", Text, nullable=False),
     Column("weekly_price", Numeric(12, 2), nullable=False),
-    Column("child_reference", String(200), nullable=False),
+    Column("child_data", Text, comment="§13 child reference, sealed under placement_id's key"),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Index("ix_direct_placements_authority", "authority", "recorded_at"),
 )

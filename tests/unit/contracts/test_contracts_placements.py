@@ -26,7 +26,7 @@ RECORDED = datetime(2026, 3, 10, tzinfo=UTC)
 
 
 def test_s7_1_placement_from_award_records_the_agreement():
-    p = domain.placement_from_award(award_event())
+    p = domain.placement_from_award(award_event(), child_reference=CHILD_REFERENCE)
     assert p.placement_id == "pl-1"
     assert (p.authority, p.provider_id, p.establishment_id) == ("KCC", "prov-1", "est-1")
     assert p.child_reference == CHILD_REFERENCE
@@ -340,7 +340,7 @@ def test_s7_2_price_and_variations_round_trip_through_dicts():
 
 
 def test_s10_provider_view_has_no_child_details():
-    p = domain.placement_from_direct(direct_event())
+    p = domain.placement_from_direct(direct_event(), child_reference="ESCC-CHILD-777")
     p.start(date(2026, 8, 3))
     p.end(date(2026, 9, 1), "other", "Sam returned home to mum")
     provider = json.dumps(

@@ -65,6 +65,8 @@ def uow(store) -> FakeUnitOfWork:
 def awarded(store, **overrides) -> FakeUnitOfWork:
     """A placement created from ``referral_awarded`` (``pl-1`` for KCC, provider prov-1)."""
     uow = FakeUnitOfWork(store=store)
+    sealed = store.vault.seal("ref-1", {"child_reference": CHILD_REFERENCE})  # §13
+    overrides.setdefault("child_data", {"key_id": "ref-1", "sealed": sealed})
     feeds.record_award(award_event(**overrides), uow)
     uow.commit()
     return uow

@@ -71,7 +71,9 @@ def test_fresher_contacts_replace_the_events_copy_and_none_fall_back_to_the_prov
     assert [c.email for c in plans[1].contacts] == ["office@prov.example"]
 
 
-def test_only_the_winner_gets_the_full_referral():
+def test_no_award_message_carries_the_childs_personal_data():
+    """RULES §8, §13: the winner's message links to the full referral; neither it nor the
+    other bidders' feedback holds the child's name, reference, address or birth date."""
     published = ev.referral_published("tok", 3, occurred_at=NOW)
     winner, loser, excluded = published.invited
     award = planning.plan_award_winner(
@@ -79,7 +81,8 @@ def test_only_the_winner_gets_the_full_referral():
     )
     text = rendered_text(award)
     for detail in (ev.CHILD_NAME, ev.CHILD_REFERENCE, ev.CHILD_ADDRESS, "9 July 2013"):
-        assert detail in text
+        assert detail not in text
+    assert f"/referrals/{published.referral_id}" in text
     referral = {"deadline": published.profile.deadline}
     for bidder, kwargs in (
         (loser, {"rank": 2, "total": "81.00"}),

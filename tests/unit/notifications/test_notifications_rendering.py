@@ -89,20 +89,15 @@ def test_deadline_is_shown_in_uk_time_across_the_clock_change():
     assert "12:00 on 1 July 2025 (UK time)" in rendered.subject
 
 
-def test_award_winner_carries_the_full_referral():
-    """RULES §5: full details go only to the awarded provider."""
+def test_award_winner_tells_the_award_and_links_to_the_full_referral():
+    """RULES §8, §13: the winner is told of the award and sent to the portal page for the
+    child's details, which the message never carries."""
     rendered = render(T.AWARD_WINNER, sample_contexts()[T.AWARD_WINNER], base_url=BASE_URL)
-    for expected in [
-        CHILD_REFERENCE,
-        CHILD_DATA["name"],
-        "9 July 2012",
-        CHILD_DATA["address"],
-        "£4,000.00",
-        "1 April 2025",
-        "P-311",
-    ]:
+    for expected in ["£4,000.00", "1 April 2025", "P-311", f"{BASE_URL}/referrals/"]:
         assert expected in rendered.text
         assert expected in rendered.html
+    for secret in (CHILD_REFERENCE, CHILD_DATA["name"], "9 July 2012", CHILD_DATA["address"]):
+        assert secret not in rendered.text and secret not in rendered.html
 
 
 def test_feedback_for_a_non_compliant_bid():
@@ -178,9 +173,9 @@ births = st.dates(min_value=date(2005, 1, 1), max_value=date(2020, 12, 31))
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 @given(name=names, born=births, address=addresses, reference=references)
-def test_no_template_but_the_award_carries_child_identity(name, born, address, reference):
-    """RULES §5: whatever the caller passes, only award_winner shows the child's name,
-    date of birth, address or reference."""
+def test_no_template_carries_child_identity(name, born, address, reference):
+    """RULES §8, §13: whatever the caller passes, no template shows the child's name, date
+    of birth, address or reference (the award message included)."""
     referral = full_referral(
         {"name": name, "date_of_birth": born, "address": address}, child_reference=reference
     )
@@ -188,11 +183,8 @@ def test_no_template_but_the_award_carries_child_identity(name, born, address, r
     for message_type, context in sample_contexts(referral).items():
         context = {**context, "child_name": name, "address": address, "child_reference": reference}
         rendered = " ".join(parts(render(message_type, context, base_url=BASE_URL)))
-        if message_type is T.AWARD_WINNER:
-            assert all(item in rendered for item in [name, address, reference, long_date(born)])
-        else:
-            leaked = [item for item in identity if item in rendered]
-            assert leaked == [], f"{message_type} shows {leaked}"
+        leaked = [item for item in identity if item in rendered]
+        assert leaked == [], f"{message_type} shows {leaked}"
 
 
 def test_profile_without_optional_lists_and_for_a_cohort():

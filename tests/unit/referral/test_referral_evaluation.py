@@ -303,7 +303,8 @@ def test_the_award_event_holds_everything_contracts_and_the_winner_need():
     assert (event.bid_id, event.provider_id, event.establishment_id) == (ids[1], "P1", "E1")
     assert event.establishment_name == "Home 1"
     assert event.contacts[0].email == "e1@example.org"
-    assert event.child_reference == "KCC-CHILD-0001"
+    assert "KCC-CHILD-0001" not in event.model_dump_json()  # §13: sealed by the store
+    assert event.referral == referral.anonymised_profile()
     assert event.placement_id == referral.placement_id
     data = event.model_dump(mode="json")
     assert data["price"] == {
@@ -320,8 +321,8 @@ def test_the_award_event_holds_everything_contracts_and_the_winner_need():
     assert (event.published_at, event.awarded_at) == (NOW, LATER)
     assert (event.bids_count, event.compliant_bids_count) == (3, 3)
     assert event.winning_total == Decimal("84.08") and event.parent_choice is False
-    assert event.referral.children[0].name == "Ann Smith"
-    assert event.referral.address == "1 High Street, Canterbury"
+    dumped = event.model_dump_json()  # §13: no personal data in clear in the event
+    assert "Ann Smith" not in dumped and "1 High Street" not in dumped
     assert event.occurred_at == LATER
 
 

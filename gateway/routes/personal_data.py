@@ -1,0 +1,59 @@
+"""Children's personal data (RULES §13): the decrypted record for its entitled readers,
+erasure by destroying the referral's data key, and legal holds. The referral service
+decides who may (owner; the awarded provider reads from the award on; anyone else 404)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from flask_openapi3 import APIBlueprint, Tag
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.app import call
+from gateway.auth import require
+from services.referral.messages import ChildDataView, ErasureRequest, LegalHoldRequest
+
+bp = APIBlueprint(
+    "personal_data",
+    __name__,
+    url_prefix="/api/v1",
+    abp_tags=[Tag(name="personal data", description="RULES §13")],
+    abp_security=[{"bearer": []}],
+)
+
+OWNER = ("commissioner", "lead")
+
+
+class ReferralPath(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    referral_id: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+@bp.get("/referrals/<referral_id>/child", responses={200: ChildDataView})
+@require("commissioner", "lead", "provider")
+def child_data(path: ReferralPath):
+    """The child's personal data, decrypted: the owning authority, and the awarded provider
+    from the award on; a losing bidder gets 404 (§13)."""
+    return call("referral", "child_data", path.referral_id)
+
+
+@bp.post("/referrals/<referral_id>/erasure", responses={200: ChildDataView})
+@require(*OWNER)
+def erase(path: ReferralPath, body: ErasureRequest):
+    """Erase the child's personal data by destroying the referral's data key: every copy
+    becomes unreadable; 409 under a legal hold (§13)."""
+    return call("referral", "erase_child_data", path.referral_id, body.model_dump(mode="json"))
+
+
+@bp.put("/referrals/<referral_id>/legal-hold", responses={200: ChildDataView})
+@require(*OWNER)
+def place_hold(path: ReferralPath, body: LegalHoldRequest):
+    """Record a legal hold with its reason: erasure is refused until it is lifted (§13)."""
+    return call("referral", "place_legal_hold", path.referral_id, body.model_dump(mode="json"))
+
+
+@bp.delete("/referrals/<referral_id>/legal-hold", responses={200: ChildDataView})
+@require(*OWNER)
+def lift_hold(path: ReferralPath):
+    """Lift the legal hold (§13)."""
+    return call("referral", "lift_legal_hold", path.referral_id)
