@@ -19,7 +19,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import requests
+import sqlalchemy as sa
 
+from services.common.config import get_settings
 from tests.support.fixtures import Api
 from tests.support.infra import wait_for
 from tests.support.mail import Sink
@@ -409,7 +411,7 @@ def test_award_sends_the_winner_its_award_and_each_other_bidder_its_feedback(
         )
     evaluation = ok(w.owner.post(w.url("/evaluate")))
     assert evaluation["status"] == "evaluated", evaluation
-    ok(w.owner.post(w.url("/award"), json={}))
+    w.placement_id = ok(w.owner.post(w.url("/award"), json={}))["placement_id"]
 
     def outcome(label: str) -> list[dict]:
         return [
@@ -452,3 +454,91 @@ def test_award_sends_the_winner_its_award_and_each_other_bidder_its_feedback(
             assert secret not in body
     assert outcome("D") == []
     assert all(not outcome(x) for x in "F")
+
+
+# --------------------------------------------------------------------------- RULES §13
+
+
+def child_values(w: World) -> list[str]:
+    return [CHILD["name"], w.spec["child_reference"], CHILD["address"], CHILD["date_of_birth"]]
+
+
+def plaintext_hits(values: list[str]) -> list[tuple[str, str, str]]:
+    """Every (schema, table, value) where a value stands in clear in any row of any table
+    of any schema of the stack's database."""
+    engine = sa.create_engine(get_settings().database_url)
+    hits = []
+    try:
+        with engine.connect() as c:
+            tables = c.execute(sa.text(
+                "SELECT table_schema, table_name FROM information_schema.tables "
+                "WHERE table_type = 'BASE TABLE' "
+                "AND table_schema NOT IN ('pg_catalog', 'information_schema')"
+            )).all()
+            assert len(tables) > 20, tables
+            for schema, table in tables:
+                for value in values:
+                    found = c.execute(sa.text(
+                        f'SELECT count(*) FROM "{schema}"."{table}" AS t '
+                        "WHERE position(:v in t::text) > 0"
+                    ), {"v": value}).scalar()
+                    if found:
+                        hits.append((schema, table, value))
+    finally:
+        engine.dispose()
+    return hits
+
+
+def test_no_table_of_any_schema_holds_the_childs_data_in_clear(world):
+    """RULES §13: after the award (referral, outbox, contracts' placement, deliveries,
+    audit trails) the child's reference, name, date of birth and address are nowhere in
+    clear; the owner still reads the placement's child reference."""
+    w = world
+    placement = wait_for(
+        lambda: (r := w.owner.get(f"{V1}/placements/{w.placement_id}")).ok and r.json(),
+        60, "the placement agreement",
+    )
+    assert placement["child_reference"] == w.spec["child_reference"]
+    assert "child_reference" not in ok(w.est["A"]["provider"].get(
+        f"{V1}/placements/{w.placement_id}"))
+    assert plaintext_hits(child_values(w)) == []
+
+
+def test_a_legal_hold_blocks_erasure_until_lifted(world):
+    """RULES §13: a legal hold recorded with its reason refuses erasure (409)."""
+    w = world
+    held = ok(w.owner.put(w.url("/legal-hold"), json={"reason": "care proceedings KCC/123"}))
+    assert held["legal_hold"] == "care proceedings KCC/123"
+    refused = w.owner.post(w.url("/erasure"), json={"reason": "subject request"})
+    assert refused.status_code == 409, refused.text
+    assert "legal hold" in refused.json()["detail"]
+    assert ok(w.owner.get(w.url("/child")))["personal_data"] == "held"
+    assert ok(w.owner.delete(w.url("/legal-hold")))["legal_hold"] is None
+    assert w.est["B"]["provider"].put(
+        w.url("/legal-hold"), json={"reason": "x"}).status_code == 403
+
+
+def test_erasing_the_key_makes_every_copy_unreadable_and_keeps_the_records(world, api):
+    """RULES §13, §9, §7.5: erasure destroys the referral's data key: the referral, the
+    placement agreement and the winner's view say ``erased``; the audit chains still verify
+    and the quarter's publication is the same byte for byte."""
+    w = world
+    lead = api("lead")
+    quarter = f"{datetime.now(UTC).year}-Q{(datetime.now(UTC).month - 1) // 3 + 1}"
+    publication = f"{V1}/publications/awards?quarter={quarter}&format=csv"
+    before = w.owner.get(publication)
+    assert before.status_code == 200 and w.placement_id in before.text
+    erased = ok(w.owner.post(w.url("/erasure"), json={"reason": "retention ended early"}))
+    assert erased["personal_data"] == "erased" and erased["child_reference"] is None
+    assert ok(w.est["A"]["provider"].get(w.url("/child")))["personal_data"] == "erased"
+    full = ok(w.owner.get(w.url()))
+    assert full["personal_data"] == "erased"
+    assert full["spec"]["child_reference"] == "erased"
+    assert ok(w.owner.get(f"{V1}/placements/{w.placement_id}"))["child_reference"] == "erased"
+    verify = ok(lead.get(f"{V1}/audit/verify"))
+    assert verify["ok"] is True, verify
+    assert w.owner.get(publication).content == before.content
+    trail = ok(lead.get(f"{V1}/audit", params={"entity_id": w.referral_id, "limit": 100}))
+    actions = [r["action"] for r in trail["items"]]
+    assert "referral.personal_data_erased" in actions
+    assert plaintext_hits(child_values(w)) == []

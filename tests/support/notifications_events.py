@@ -163,7 +163,6 @@ def full_spec(deadline: datetime) -> rm.ReferralCreate:
 def referral_awarded(
     published: rm.ReferralPublished, winner: rm.InvitationNotice, bids_count: int, compliant: int
 ) -> rm.ReferralAwarded:
-    deadline = published.profile.deadline
     price = rm.PriceBreakdown(
         core_costs={"fees": Decimal("4000.00")},
         children=1,

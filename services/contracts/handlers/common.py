@@ -58,7 +58,9 @@ def create_placement(uow, p: domain.Placement, action: str) -> bool:
             placement_id=p.placement_id,
             quarter=quarter,
         )
-    after = domain.placement_view(p, on=today(uow))
+    # §13: the audit records that the child's details were stored (sealed), never them
+    after = {**domain.placement_view(p, on=today(uow), include_child_details=False),
+             "child_details": "sealed" if p.child_key_id else "none"}
     uow.audit(action, "placement", p.placement_id, None, after)
     for v in uplifted:
         uow.audit("placement.uplifted", "placement", p.placement_id, None, v.to_dict())
