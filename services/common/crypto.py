@@ -161,7 +161,7 @@ vault = MetaData(schema="keys")
 data_keys = Table(
     "data_keys",
     vault,
-    Column("key_id", String(36), primary_key=True, comment="referral id or placement id"),
+    Column("key_id", String(100), primary_key=True, comment="referral id or placement id"),
     Column("authority", String(20), nullable=False),
     Column("master_version", Integer, nullable=False),
     Column("wrapped", LargeBinary, nullable=False),

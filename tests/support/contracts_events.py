@@ -11,9 +11,27 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import kombu
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 
 from services.common.config import get_settings
+from services.common.crypto import KeyVault
 from services.common.events import exchange_name
+
+
+def sealed_child(key_id: str, authority: str, child_reference: str) -> dict[str, str]:
+    """``SealedChildData`` as the referral service puts it in its events (RULES §13): the
+    reference sealed under a data key created here in the key vault."""
+    engine = create_engine(get_settings().database_url)
+    try:
+        with Session(engine) as session:
+            vault = KeyVault(session)
+            vault.create(key_id, authority, datetime.now(UTC))
+            sealed = vault.seal(key_id, {"child_reference": child_reference})
+            session.commit()
+    finally:
+        engine.dispose()
+    return {"key_id": key_id, "sealed": sealed}
 
 
 def uid(prefix: str = "") -> str:
@@ -95,6 +113,10 @@ def award_payload(
         },
     }
     payload.update(overrides)
+    # §13: the child's data sealed, as the producer sends it; ``child_reference`` stays beside
+    # it only for the tests' own assertions (contracts ignores unknown fields)
+    payload.setdefault("child_data", sealed_child(
+        payload["referral_id"], payload["authority"], payload["child_reference"]))
     return payload
 
 
@@ -117,6 +139,8 @@ def direct_payload(**overrides: Any) -> dict[str, Any]:
         "child_reference": uid("ESCC-CHILD-"),
     }
     payload.update(overrides)
+    payload.setdefault("child_data", sealed_child(
+        payload["placement_id"], payload["authority"], payload["child_reference"]))
     return payload
 
 

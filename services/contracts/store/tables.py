@@ -60,7 +60,7 @@ placements = Table(
     Column("establishment_name", String(300), nullable=False, server_default=""),
     Column("category", String(64), nullable=False),
     Column("child_reference", Text, comment="§13 sealed under keys.data_keys[child_key_id]"),
-    Column("child_key_id", String(36)),
+    Column("child_key_id", String(100)),
     Column("agreed_at", DateTime(timezone=True), nullable=False),
     Column("price", JSONB, nullable=False),
     Column("awarded_weekly_price", MONEY, nullable=False),

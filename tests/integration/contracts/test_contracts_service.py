@@ -172,6 +172,9 @@ def test_s10_provider_sees_own_placement_without_child_details_and_not_others(
     provider = rpc({"id": "p", "role": "provider", "provider_id": mine["provider_id"]})
     view = provider.get_placement(mine["placement_id"])
     assert "child_reference" not in view and mine["child_reference"] not in json.dumps(view)
+    owner = rpc({"id": "k", "role": "commissioner", "authority": "KCC"})
+    # §13: stored sealed under the referral's key, opened for the owner
+    assert owner.get_placement(mine["placement_id"])["child_reference"] == mine["child_reference"]
     with pytest.raises(NotFound):
         provider.get_placement(other["placement_id"])
     with pytest.raises(NotFound):

@@ -9,8 +9,10 @@ import eventlet
 import pytest
 from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import entrypoint_hook
+from sqlalchemy.orm import Session
 
 from services.common import paging
+from services.common.crypto import KeyVault
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from services.contracts.messages import DirectPlacementRecorded as ContractsDirectPlacement
 from services.contracts.messages import ReferralAwarded as ContractsReferralAwarded
@@ -286,7 +288,12 @@ def test_evaluation_parent_choice_award_feedback_and_the_award_event(services, a
     event = ContractsReferralAwarded.model_validate(awarded)
     assert event.placement_id == placement["placement_id"]
     assert event.establishment_id == region.ids["B"]
-    assert event.child_reference == region.spec()["child_reference"]
+    # §13: the child's data travels sealed under the referral's key, never in clear
+    assert region.spec()["child_reference"] not in json.dumps(awarded)
+    assert event.child_data is not None and event.child_data.key_id == rid
+    with Session(engine) as session:
+        opened = KeyVault(session).open(event.child_data.key_id, event.child_data.sealed)
+    assert opened["child_reference"] == region.spec()["child_reference"]
     assert str(event.price.weekly_price) == "3000.00"
     assert event.establishment_name == "Home B"
 

@@ -20,7 +20,7 @@ depends_on = None
 def upgrade() -> None:
     op.alter_column("placements", "child_reference", type_=sa.Text(), nullable=True,
                     schema="contracts")
-    op.add_column("placements", sa.Column("child_key_id", sa.String(length=36)),
+    op.add_column("placements", sa.Column("child_key_id", sa.String(length=100)),
                   schema="contracts")
     session = sa.orm.Session(bind=op.get_bind())
     vault = KeyVault(session)

@@ -25,7 +25,7 @@ def upgrade() -> None:
     op.execute("CREATE SCHEMA IF NOT EXISTS keys")
     op.create_table(
         "data_keys",
-        sa.Column("key_id", sa.String(length=36), primary_key=True),
+        sa.Column("key_id", sa.String(length=100), primary_key=True),
         sa.Column("authority", sa.String(length=20), nullable=False),
         sa.Column("master_version", sa.Integer(), nullable=False),
         sa.Column("wrapped", sa.LargeBinary(), nullable=False),
