@@ -229,6 +229,10 @@ class ReferralService(AuditRpc):
     def erase_child_data(self, referral_id: str, body: dict) -> dict:
         return dump(self.db.run(personal_data.erase, referral_id, parse(ErasureRequest, body)))
 
+    @timer_from(ReferralConfig, "retention_interval_seconds")
+    def erase_expired_child_data(self) -> None:
+        personal_data.erase_expired(self.db.uow, self.config, self.config.authorities)
+
     @rpc
     def place_legal_hold(self, referral_id: str, body: dict) -> dict:
         return dump(self.db.run(

@@ -4,12 +4,16 @@ audited without the data itself (§9)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from services.common.errors import Conflict
+from services.common.logging import get_logger
 from services.referral import access
+from services.referral.domain.retention import erasure_cutoff
 from services.referral.handlers.shared import commit, load
 from services.referral.messages import ChildDataView, ErasureRequest, LegalHoldRequest
+
+log = get_logger(__name__)
 
 
 def child_data(referral_id: str, uow, principal: Mapping) -> ChildDataView:
@@ -34,14 +38,14 @@ def erase_referral(uow, referral, reason: str) -> bool:
     """Erase one referral's personal data (not committed); False when erased already."""
     if referral.legal_hold:
         raise Conflict(f"a legal hold blocks erasure: {referral.legal_hold}")
-    if referral.personal_data == "erased":
-        return False
+    held = referral.personal_data == "held"  # "erased" already if its key is gone
     uow.store.vault.destroy(referral.referral_id)
     referral.personal_data = "erased"
     uow.store.save(referral)
-    uow.audit("referral.personal_data_erased", "referral", referral.referral_id,
-              {"personal_data": "held"}, {"personal_data": "erased", "reason": reason})
-    return True
+    if held:
+        uow.audit("referral.personal_data_erased", "referral", referral.referral_id,
+                  {"personal_data": "held"}, {"personal_data": "erased", "reason": reason})
+    return held
 
 
 def place_legal_hold(referral_id: str, request: LegalHoldRequest, uow,
@@ -67,3 +71,25 @@ def lift_legal_hold(referral_id: str, uow, principal: Mapping) -> ChildDataView:
         referral.legal_hold = None
         commit(uow, referral)
     return referral.child_data()
+
+
+def erase_expired(new_uow: Callable, config, authorities) -> int:
+    """§13 retention timer: erase the personal data of every referral that ended without
+    award longer ago than its authority keeps it, one per transaction, each audited;
+    returns how many were erased."""
+    erased = 0
+    for authority in authorities:
+        while True:
+            with new_uow() as uow:
+                cutoff = erasure_cutoff(uow.now(), authority, config.child_data_retention_months,
+                                        config.child_data_retention_by_authority)
+                ids = uow.store.ended_referral_ids(authority, cutoff, 1)
+                if not ids:
+                    break
+                referral = load(uow, ids[0])  # locked by the query above
+                erase_referral(uow, referral, f"retention: ended before {cutoff.date()}")
+                uow.commit()
+                erased += 1
+    if erased:
+        log.info("personal data erased by retention", count=erased)
+    return erased

@@ -100,7 +100,10 @@ class Store:
             for t in PARTS
         }
         referral = referral_from_rows(row, parts, self._personal(row))
-        self._baseline[referral.referral_id] = rows_of(referral)
+        baseline = rows_of(referral)
+        # as stored, so that a row whose key is gone is marked erased when next saved
+        baseline["referrals"][(row.id,)]["personal_data"] = row.personal_data
+        self._baseline[referral.referral_id] = baseline
         return referral
 
     def add(self, referral: Referral) -> None:
@@ -143,6 +146,28 @@ class Store:
                 select(referrals.c.id)
                 .where(referrals.c.status == Status.PUBLISHED, referrals.c.deadline <= now)
                 .order_by(referrals.c.deadline, referrals.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).scalars()
+        )
+
+    def ended_referral_ids(self, authority: str, cutoff: datetime, limit: int) -> list[str]:
+        """§13 retention: the authority's referrals that ended without award (cancelled, or
+        unsuccessful) at or before ``cutoff``, personal data still held and no legal hold;
+        locked ``FOR UPDATE SKIP LOCKED`` (several instances' timers never collide)."""
+        ended = func.coalesce(referrals.c.cancelled_at, referrals.c.evaluated_at,
+                              referrals.c.closed_at)
+        return list(
+            self.session.execute(
+                select(referrals.c.id)
+                .where(
+                    referrals.c.authority == authority,
+                    referrals.c.status.in_([Status.CANCELLED, Status.UNSUCCESSFUL]),
+                    referrals.c.personal_data == "held",
+                    referrals.c.legal_hold.is_(None),
+                    ended <= cutoff,
+                )
+                .order_by(referrals.c.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             ).scalars()

@@ -1,0 +1,108 @@
+"""RULES §13 on PostgreSQL: the child's personal data is stored sealed under the referral's
+key; the retention timer erases it 6 months (per authority configurable) after a referral
+ended without award, leaves a newer one and one under a legal hold, and audits each."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.common.clock import FixedClock
+from services.common.runtime import make_engine
+from services.common.uow import UnitOfWork
+from services.referral import store
+from services.referral.config import ReferralConfig
+from services.referral.handlers import personal_data
+from services.referral.messages import CancelRequest
+from tests.support.referral_builders import NOW, OWNER, draft
+
+
+@pytest.fixture(scope="module")
+def engine():
+    from tests.support.infra import bootstrap_once
+
+    bootstrap_once()
+    eng = make_engine(pool_size=2)
+    yield eng
+    eng.dispose()
+
+
+def cancelled(engine, at, authority="KCC", hold=None) -> tuple[str, str]:
+    reference = f"{authority}-RET-{uuid.uuid4().hex[:10]}"
+    referral = draft(child_reference=reference)
+    referral.authority = authority
+    referral.cancel({**OWNER, "authority": authority}, CancelRequest(reason="placed elsewhere"),
+                    at)
+    referral.legal_hold = hold
+    with Session(engine) as session:
+        repo = store.Store(session)
+        repo.add(referral)
+        repo.save(referral)
+        session.commit()
+    return referral.referral_id, reference
+
+
+def timer(engine, now, **config):
+    tables = store.TABLES
+    factory = sessionmaker(engine)
+
+    def new_uow():
+        uow = UnitOfWork(factory(), tables, "referral", FixedClock(now),
+                         actor={"role": "system", "service": "referral"})
+        uow.store = store.Store(uow.session)
+        return uow
+
+    return personal_data.erase_expired(new_uow, ReferralConfig(**config), ["KCC", "ESCC"])
+
+
+def read(engine, referral_id):
+    with Session(engine) as session:
+        return store.Store(session).get(referral_id)
+
+
+def test_the_reference_is_stored_sealed_and_found_by_its_blind_index(engine):
+    rid, reference = cancelled(engine, NOW)
+    with Session(engine) as session:
+        row = session.execute(
+            select(store.referrals).where(store.referrals.c.id == rid)).mappings().one()
+        clear = session.execute(text(
+            "SELECT count(*) FROM referral.referrals WHERE position(:v in referrals::text) > 0"
+        ), {"v": reference}).scalar()
+    assert clear == 0 and row["child_data"].startswith("v1.")
+    assert "child_reference" not in row["spec"] and len(row["child_index"]) == 64
+    assert read(engine, rid).spec.child_reference == reference
+
+
+def test_retention_erases_a_referral_ended_over_6_months_ago_and_leaves_newer_and_held(engine):
+    now = NOW + timedelta(days=400)
+    old, _ = cancelled(engine, now - timedelta(days=190))
+    newer, newer_ref = cancelled(engine, now - timedelta(days=170))
+    held, held_ref = cancelled(engine, now - timedelta(days=300), hold="tribunal appeal")
+    assert timer(engine, now) >= 1
+    gone = read(engine, old)
+    assert gone.personal_data == "erased" and gone.spec.child_reference == "erased"
+    assert gone.status == "cancelled" and gone.cancel_reason == "placed elsewhere"  # kept
+    assert read(engine, newer).spec.child_reference == newer_ref
+    assert read(engine, held).spec.child_reference == held_ref
+    with Session(engine) as session:
+        audits = session.execute(text(
+            "SELECT action, after FROM referral.audit_log WHERE entity_id = :id "
+            "AND action = 'referral.personal_data_erased'"), {"id": old}).all()
+        key = session.execute(text(
+            "SELECT count(*) FROM keys.data_keys WHERE key_id = :id"), {"id": old}).scalar()
+    assert len(audits) == 1 and audits[0].after["reason"].startswith("retention")
+    assert key == 0
+    assert timer(engine, now) == 0  # nothing left to do: the erased row is not taken again
+
+
+def test_an_authority_may_keep_it_longer(engine):
+    now = NOW + timedelta(days=800)
+    rid, reference = cancelled(engine, now - timedelta(days=200), authority="ESCC")
+    timer(engine, now, child_data_retention_by_authority={"ESCC": 12})
+    assert read(engine, rid).spec.child_reference == reference
+    timer(engine, now + timedelta(days=200), child_data_retention_by_authority={"ESCC": 12})
+    assert read(engine, rid).personal_data == "erased"
