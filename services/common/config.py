@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # public (services/common/crypto.py) and must be replaced in production
     master_keys: dict[str, str] = {"1": "ZHBzLWRldmVsb3BtZW50LW1hc3Rlci1rZXktMDAwMSE="}
     master_key_version: int = 1
+    # §13: relayed outbox rows are deleted this many days after they were sent
+    outbox_retention_days: int = Field(30, ge=1)
+    outbox_purge_seconds: float = Field(3600.0, gt=0)
 
 
 @lru_cache

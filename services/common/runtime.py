@@ -45,6 +45,7 @@ from services.common.uow import (
     UnitOfWork,
     actor_from_context,
     audit_rows,
+    purge_outbox,
     seal_audit,
     verify_audit,
 )
@@ -354,6 +355,12 @@ class AuditRpc:
         with self.db.uow() as uow:
             while seal_audit(uow.session, uow.tables, uow.schema):
                 uow.session.commit()
+
+    @timer_from(Settings, "outbox_purge_seconds")
+    def purge_relayed_outbox(self) -> None:
+        """§13: relayed outbox rows older than ``DPS_OUTBOX_RETENTION_DAYS`` are deleted."""
+        with self.db.uow() as uow:
+            purge_outbox(uow, get_settings().outbox_retention_days)
 
     @rpc
     def audit_records(self, filters: dict) -> list[dict]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -227,3 +228,18 @@ def actor_from_context(data: dict) -> tuple[dict | None, str | None]:
 
 __all__ = ["UnitOfWork", "common_tables", "audit_rows", "verify_audit", "seal_audit",
            "actor_from_context"]
+
+
+def purge_outbox(uow: UnitOfWork, days: int) -> int:
+    """RULES §13: outbox rows relayed more than ``days`` ago are deleted (their payloads may
+    hold sealed personal data; nothing needs them once published); audited, committed."""
+    table = uow.tables["outbox"]
+    cutoff = uow.now() - timedelta(days=days)
+    deleted = uow.session.execute(
+        delete(table).where(table.c.sent_at.is_not(None), table.c.sent_at <= cutoff)
+    ).rowcount
+    if deleted:
+        uow.audit("outbox.purged", "outbox", uow.schema, None,
+                  {"deleted": deleted, "sent_before": cutoff.isoformat()})
+    uow.commit()
+    return deleted

@@ -78,6 +78,10 @@ DEV_NOTIFY_API_KEY = (
 class NotificationsConfig(Settings):
     """A bad setting raises when the config is read: the service refuses to start."""
 
+    # §13: a delivery's rendered bodies are dropped this many days after its final state
+    delivery_body_retention_days: int = Field(30, ge=1)
+    delivery_body_purge_seconds: float = Field(3600.0, gt=0)
+
     # SMTP relay (RULES §8 email)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025

@@ -26,7 +26,14 @@ from services.common.runtime import (
 from services.common.validation import parse
 from services.notifications.channels.provider import Leases, Senders
 from services.notifications.config import NotificationsConfig
-from services.notifications.handlers import queries, recipients, referrals, reminders, sending
+from services.notifications.handlers import (
+    queries,
+    recipients,
+    referrals,
+    reminders,
+    retention,
+    sending,
+)
 from services.notifications.messages import NotificationsQuery, NotifyCallback
 from services.notifications.store import Store, metadata
 from services.qualification import messages as qm
@@ -140,6 +147,11 @@ class NotificationsService(AuditRpc):
     def renew_leases(self) -> int:
         """Keep the leases of this process's attempts alive (issue 10)."""
         return sending.renew_leases(self.db.uow(), self.leases, self.config)
+
+    @timer_from(NotificationsConfig, "delivery_body_purge_seconds")
+    def drop_old_bodies(self) -> int:
+        """§13: delivery bodies are dropped DPS_DELIVERY_BODY_RETENTION_DAYS after the end."""
+        return retention.drop_old_bodies(self.db.uow, self.config.delivery_body_retention_days)
 
     @timer_from(NotificationsConfig, "notification_reminder_interval_seconds")
     def remind(self) -> int:

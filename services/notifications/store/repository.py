@@ -19,6 +19,7 @@ from services.notifications.messages import Contact
 from services.notifications.store import codecs
 from services.notifications.store.deliveries import DeliveryQueries
 from services.notifications.store.tables import (
+    deliveries,
     establishments,
     invitations,
     providers,
@@ -35,6 +36,20 @@ def _invitation(referral_id: str, establishment_id: str) -> tuple:
 
 
 class Store(DeliveryQueries):
+    def drop_bodies(self, delivered_before: datetime) -> int:
+        """§13: the rendered bodies of deliveries final before ``delivered_before``."""
+        t = deliveries
+        return self.session.execute(
+            update(t)
+            .where(
+                t.c.status.in_(["delivered", "permanent_failure"]),
+                t.c.updated_at <= delivered_before,
+                or_(t.c.body_text.is_not(None), t.c.body_html.is_not(None),
+                    t.c.body_sms.is_not(None)),
+            )
+            .values(body_text=None, body_html=None, body_sms=None)
+        ).rowcount
+
     def __init__(self, session: Session):
         self.session = session
 
