@@ -6,12 +6,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from flask import g
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.app import call
 from gateway.auth import require
-from services.referral.messages import ChildDataView, ErasureRequest, LegalHoldRequest
+from services.referral.messages import (
+    ChildDataView,
+    ChildErasureResult,
+    ChildReferenceRequest,
+    ErasureRequest,
+    LegalHoldRequest,
+    ReferralChildExport,
+)
 
 bp = APIBlueprint(
     "personal_data",
@@ -57,3 +65,41 @@ def place_hold(path: ReferralPath, body: LegalHoldRequest):
 def lift_hold(path: ReferralPath):
     """Lift the legal hold (§13)."""
     return call("referral", "lift_legal_hold", path.referral_id)
+
+
+class ChildExport(BaseModel):
+    """§13 subject access: everything the platform holds about one child reference of the
+    caller's authority, as each service holds it (qualification holds no child data)."""
+
+    child_reference: str
+    authority: str | None
+    referral: ReferralChildExport
+    contracts: dict
+    notifications: dict
+    qualification: dict
+
+
+@bp.post("/child-data/export", responses={200: ChildExport})
+@require(*OWNER)
+def export(body: ChildReferenceRequest):
+    """Export everything held about one child reference as JSON: the referral service finds
+    the child's records by blind index; contracts and notifications add their copies (§13).
+    Audited in each service."""
+    referral = call("referral", "export_child", body.model_dump(mode="json"))
+    return {
+        "child_reference": body.child_reference,
+        "authority": g.principal.authority,
+        "referral": referral,
+        "contracts": call("contracts", "child_export", referral["key_ids"]),
+        "notifications": call("notifications", "child_export", referral["referral_ids"]),
+        "qualification": {"note": "qualification holds no personal data about children"},
+    }
+
+
+@bp.post("/child-data/erasure", responses={200: ChildErasureResult})
+@require(*OWNER)
+def erase_child(body: ChildReferenceRequest):
+    """Erase every record of one child reference (its referrals' and direct placements'
+    data keys are destroyed: every copy in every service becomes unreadable); 409 while a
+    legal hold stands on any of them (§13)."""
+    return call("referral", "erase_child", body.model_dump(mode="json"))

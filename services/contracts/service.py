@@ -148,6 +148,10 @@ class ContractsService(AuditRpc):
         )
 
     @rpc
+    def child_export(self, key_ids: list) -> dict:
+        return self.db.run(placements.child_export, [str(k) for k in key_ids][:1000])
+
+    @rpc
     def start_placement(self, placement_id: str, body: dict) -> dict:
         return self.db.run(placements.start_placement, placement_id, parse(PlacementStart, body))
 

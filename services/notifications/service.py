@@ -160,6 +160,11 @@ class NotificationsService(AuditRpc):
 
     # -- RPC for the gateway --------------------------------------------------------------
     @rpc
+    def child_export(self, referral_ids: list) -> dict:
+        """§13 subject access: deliveries about the child's referrals."""
+        return self.db.run(retention.child_export, [str(r) for r in referral_ids][:1000])
+
+    @rpc
     def list_notifications(self, query: dict) -> dict:
         """``GET /api/v1/notifications`` (RULES §8, §10)."""
         return self.db.run(queries.list_notifications, parse(NotificationsQuery, query))

@@ -429,6 +429,49 @@ class LegalHoldRequest(_Model):
     reason: Text
 
 
+class ChildReferenceRequest(_Model):
+    """``POST /child-data/export`` and ``…/erasure`` (§13 subject rights): one child of the
+    caller's authority, found by the blind index of its reference, never stored in clear."""
+
+    child_reference: Name
+    reason: Text | None = None
+
+
+class ChildReferralRecord(_Model):
+    """What the referral service holds about the child in one referral (§13 export)."""
+
+    referral_id: str
+    category: str
+    status: str
+    created_at: IsoDateTime
+    child: ChildDataView
+    spec: dict
+    placement_id: str | None = None
+
+
+class ChildDirectPlacementRecord(_Model):
+    direct_placement_id: str
+    placement_id: str
+    category: str
+    recorded_at: IsoDateTime
+    child_reference: str
+
+
+class ReferralChildExport(_Model):
+    """The referral service's part of a subject access export (§13); ``key_ids`` name the
+    data keys under which other services keep their copies."""
+
+    referrals: list[ChildReferralRecord] = []
+    direct_placements: list[ChildDirectPlacementRecord] = []
+    key_ids: list[str] = []
+    referral_ids: list[str] = []
+
+
+class ChildErasureResult(_Model):
+    erased_referrals: list[str] = []
+    erased_direct_placements: list[str] = []
+
+
 class EvaluationView(_Model):
     """``POST /referrals/{id}/evaluate`` reply (§6.3, §6.4). Each ranked bid carries the
     inputs its sub-scores were computed from; ``formula_version``, ``weights`` and

@@ -51,6 +51,7 @@ from services.referral.messages import (
     AwardRequest,
     BidCreate,
     CancelRequest,
+    ChildReferenceRequest,
     CopyRequest,
     DeadlineRequest,
     DeclineCreate,
@@ -228,6 +229,14 @@ class ReferralService(AuditRpc):
     @rpc
     def erase_child_data(self, referral_id: str, body: dict) -> dict:
         return dump(self.db.run(personal_data.erase, referral_id, parse(ErasureRequest, body)))
+
+    @rpc
+    def export_child(self, body: dict) -> dict:
+        return dump(self.db.run(personal_data.export_child, parse(ChildReferenceRequest, body)))
+
+    @rpc
+    def erase_child(self, body: dict) -> dict:
+        return dump(self.db.run(personal_data.erase_child, parse(ChildReferenceRequest, body)))
 
     @timer_from(ReferralConfig, "retention_interval_seconds")
     def erase_expired_child_data(self) -> None:

@@ -518,6 +518,32 @@ def test_a_legal_hold_blocks_erasure_until_lifted(world):
         w.url("/legal-hold"), json={"reason": "x"}).status_code == 403
 
 
+def test_the_owner_exports_everything_held_about_the_child_from_every_service(world, api):
+    """RULES §13 subject access: one JSON with the referral (the child's data opened), the
+    placement agreement and the deliveries about it; other authorities find nothing."""
+    w = world
+    body = {"child_reference": w.spec["child_reference"]}
+    export = ok(w.owner.post(f"{V1}/child-data/export", json=body))
+    [referral] = export["referral"]["referrals"]
+    assert referral["referral_id"] == w.referral_id
+    assert referral["child"]["children"][0]["name"] == CHILD["name"]
+    assert referral["spec"]["address"] == CHILD["address"]
+    [placement] = export["contracts"]["placements"]
+    assert placement["id"] == w.placement_id
+    assert placement["child_reference"] == w.spec["child_reference"]
+    kinds = {d["message_type"] for d in export["notifications"]["deliveries"]}
+    assert {"referral_closed"} <= kinds, kinds
+    assert "qualification" in export
+    other = ok(api("commissioner", authority="ESCC").post(f"{V1}/child-data/export", json=body))
+    assert other["referral"]["referrals"] == [] and other["contracts"]["placements"] == []
+    assert w.est["A"]["provider"].post(f"{V1}/child-data/export", json=body).status_code == 403
+    held = ok(w.owner.put(w.url("/legal-hold"), json={"reason": "court order"}))
+    assert held["legal_hold"] == "court order"
+    refused = w.owner.post(f"{V1}/child-data/erasure", json=body)
+    assert refused.status_code == 409, refused.text
+    ok(w.owner.delete(w.url("/legal-hold")))
+
+
 def test_erasing_the_key_makes_every_copy_unreadable_and_keeps_the_records(world, api):
     """RULES §13, §9, §7.5: erasure destroys the referral's data key: the referral, the
     placement agreement and the winner's view say ``erased``; the audit chains still verify

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 
 from services.common import paging
+from services.common.errors import Forbidden
 from services.contracts import access, domain
 from services.contracts.handlers.common import bad_cursor, placement_view, today
 from services.contracts.messages import (
@@ -118,3 +119,17 @@ def vary_placement(placement_id: str, data: VariationCreate, uow, principal: dic
     uow.commit()
     view = placement_view(uow, p, principal, data.effective_from)
     return {**view, "variation": v.to_dict()}
+
+
+def child_export(key_ids: list[str], uow, principal: dict) -> dict:
+    """§13 subject access: the owner's placements (with reviews and the child reference)
+    sealed under the child's data keys; audited."""
+    if not access.sees_child_details(principal) or not principal.get("authority"):
+        raise Forbidden("only the owning authority exports a child's data")
+    ids = uow.store.placement_ids_under_keys(principal["authority"], [str(k) for k in key_ids])
+    items = [placement_view(uow, uow.store.get_placement(i), principal) for i in ids]
+    if ids:
+        uow.audit("child_data.exported", "placement", ",".join(ids)[:100], None,
+                  {"placements": ids})
+    uow.commit()
+    return {"placements": items}

@@ -60,6 +60,14 @@ class PlacementRows(Rows):
             out[placement_id].append(codecs.variation_from_row(data))
         return out
 
+    def placement_ids_under_keys(self, authority: str, key_ids: list[str]) -> list[str]:
+        """§13 subject access: the authority's placements sealed under these data keys."""
+        return list(self.session.execute(
+            select(placements.c.placement_id)
+            .where(placements.c.authority == authority, placements.c.child_key_id.in_(key_ids))
+            .order_by(placements.c.agreed_at, placements.c.placement_id)
+        ).scalars())
+
     def get_placement(
         self, placement_id: str, *, for_update: bool = False
     ) -> domain.Placement | None:

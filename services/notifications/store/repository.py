@@ -50,6 +50,19 @@ class Store(DeliveryQueries):
             .values(body_text=None, body_html=None, body_sms=None)
         ).rowcount
 
+    def deliveries_of_referrals(self, authority: str, referral_ids: list[str]) -> list[dict]:
+        """§13 subject access: the deliveries about these referrals of ``authority``."""
+        t = deliveries
+        cols = [t.c.id, t.c.message_type, t.c.channel, t.c.recipient, t.c.referral_id,
+                t.c.status, t.c.created_at, t.c.updated_at, t.c.subject,
+                t.c.body_text.is_not(None).label("body_held")]
+        rows = self.session.execute(
+            select(*cols).where(t.c.authority == authority, t.c.referral_id.in_(referral_ids))
+            .order_by(t.c.created_at, t.c.id)
+        ).mappings().all()
+        return [{**r, "created_at": r["created_at"].isoformat(),
+                 "updated_at": r["updated_at"].isoformat()} for r in rows]
+
     def __init__(self, session: Session):
         self.session = session
 

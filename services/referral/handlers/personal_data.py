@@ -11,7 +11,16 @@ from services.common.logging import get_logger
 from services.referral import access
 from services.referral.domain.retention import erasure_cutoff
 from services.referral.handlers.shared import commit, load
-from services.referral.messages import ChildDataView, ErasureRequest, LegalHoldRequest
+from services.referral.messages import (
+    ChildDataView,
+    ChildDirectPlacementRecord,
+    ChildErasureResult,
+    ChildReferenceRequest,
+    ChildReferralRecord,
+    ErasureRequest,
+    LegalHoldRequest,
+    ReferralChildExport,
+)
 
 log = get_logger(__name__)
 
@@ -93,3 +102,56 @@ def erase_expired(new_uow: Callable, config, authorities) -> int:
     if erased:
         log.info("personal data erased by retention", count=erased)
     return erased
+
+
+# --------------------------------------------------------------------------- subject rights
+
+
+def _child_records(uow, principal: Mapping, request: ChildReferenceRequest):
+    authority = access.require_commissioner(principal, "answers subject rights requests")
+    index = uow.store.child_index(authority, request.child_reference)
+    referrals = [load(uow, rid, lock=True) for rid in uow.store.referral_ids_of_child(
+        authority, index)]
+    return authority, index, referrals, uow.store.direct_placements_of_child(authority, index)
+
+
+def export_child(request: ChildReferenceRequest, uow, principal: Mapping) -> ReferralChildExport:
+    """§13 subject access: what this service holds about one child of the caller's
+    authority (found by its blind index); audited without the reference."""
+    authority, index, referrals, direct = _child_records(uow, principal, request)
+    export = ReferralChildExport(
+        referrals=[
+            ChildReferralRecord(
+                referral_id=r.referral_id, category=r.category, status=str(r.status),
+                created_at=r.created_at, child=r.child_data(), placement_id=r.placement_id,
+                spec=r.spec.model_dump(mode="json") if r.personal_data == "held"
+                else {"personal_data": "erased"},
+            )
+            for r in referrals
+        ],
+        direct_placements=[ChildDirectPlacementRecord(**d) for d in direct],
+        key_ids=[r.referral_id for r in referrals] + [d["placement_id"] for d in direct],
+        referral_ids=[r.referral_id for r in referrals],
+    )
+    uow.audit("child_data.exported", "child", index, None,
+              {"authority": authority, "referrals": export.referral_ids,
+               "direct_placements": [d["placement_id"] for d in direct]})
+    uow.commit()
+    return export
+
+
+def erase_child(request: ChildReferenceRequest, uow, principal: Mapping) -> ChildErasureResult:
+    """§13 erasure on request: every referral and direct placement of the child, or none
+    (409) while any of them is under a legal hold."""
+    authority, index, referrals, direct = _child_records(uow, principal, request)
+    held = [r.referral_id for r in referrals if r.legal_hold]
+    if held:
+        raise Conflict(f"a legal hold blocks erasure of referrals {', '.join(held)}")
+    reason = request.reason or "erasure requested"
+    erased = [r.referral_id for r in referrals if erase_referral(uow, r, reason)]
+    gone = [d["placement_id"] for d in direct if uow.store.vault.destroy(d["placement_id"])]
+    for placement_id in gone:
+        uow.audit("direct_placement.personal_data_erased", "direct_placement", placement_id,
+                  {"personal_data": "held"}, {"personal_data": "erased", "reason": reason})
+    uow.commit()
+    return ChildErasureResult(erased_referrals=erased, erased_direct_placements=gone)

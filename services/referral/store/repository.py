@@ -151,6 +151,37 @@ class Store:
             ).scalars()
         )
 
+    # ----------------------------------------------------------------- subject rights (§13)
+
+    def child_index(self, authority: str, child_reference: str) -> str:
+        return blind_index(self.vault.master, authority, child_reference)
+
+    def referral_ids_of_child(self, authority: str, index: str) -> list[str]:
+        return list(self.session.execute(
+            select(referrals.c.id)
+            .where(referrals.c.authority == authority, referrals.c.child_index == index)
+            .order_by(referrals.c.created_at, referrals.c.id)
+        ).scalars())
+
+    def direct_placements_of_child(self, authority: str, index: str) -> list[dict]:
+        """The direct placements of one child, their reference opened (or ``erased``)."""
+        rows = self.session.execute(
+            select(direct_placements)
+            .where(direct_placements.c.authority == authority,
+                   direct_placements.c.child_index == index)
+            .order_by(direct_placements.c.recorded_at)
+        ).mappings().all()
+        out = []
+        for r in rows:
+            opened = self.vault.open(r["placement_id"], r["child_data"])
+            out.append({
+                "direct_placement_id": r["id"], "placement_id": r["placement_id"],
+                "category": r["category"], "recorded_at": r["recorded_at"],
+                "child_reference": opened["child_reference"] if isinstance(opened, dict)
+                else ERASED,
+            })
+        return out
+
     def ended_referral_ids(self, authority: str, cutoff: datetime, limit: int) -> list[str]:
         """§13 retention: the authority's referrals that ended without award (cancelled, or
         unsuccessful) at or before ``cutoff``, personal data still held and no legal hold;
@@ -252,7 +283,9 @@ class Store:
         sealed = self.vault.seal(key_id, child)
         self.session.execute(
             pg_insert(direct_placements).values(
-                **direct_placement_to_row(placement), child_data=sealed
+                **direct_placement_to_row(placement), child_data=sealed,
+                child_index=blind_index(self.vault.master, placement.authority,
+                                        placement.request.child_reference),
             )
         )
         return {"key_id": key_id, "sealed": sealed}

@@ -237,6 +237,7 @@ direct_placements = Table(
     Column("justification", Text, nullable=False),
     Column("weekly_price", Numeric(12, 2), nullable=False),
     Column("child_data", Text, comment="§13 child reference, sealed under placement_id's key"),
+    Column("child_index", String(64), index=True, comment="§13 blind index"),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Index("ix_direct_placements_authority", "authority", "recorded_at"),
 )

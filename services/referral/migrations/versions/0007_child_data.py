@@ -42,6 +42,10 @@ def upgrade() -> None:
         op.add_column("referrals", column, schema="referral")
     op.create_index("ix_referrals_child_index", "referrals", ["child_index"], schema="referral")
     op.add_column("direct_placements", sa.Column("child_data", sa.Text()), schema="referral")
+    op.add_column("direct_placements", sa.Column("child_index", sa.String(length=64)),
+                  schema="referral")
+    op.create_index("ix_referral_direct_placements_child_index", "direct_placements",
+                    ["child_index"], schema="referral")
     _seal_existing()
     op.drop_column("direct_placements", "child_reference", schema="referral")
 
@@ -70,9 +74,10 @@ def _seal_existing() -> None:
     )).mappings():
         vault.create(row["placement_id"], row["authority"], row["recorded_at"])
         session.execute(sa.text(
-            "UPDATE referral.direct_placements SET child_data = :sealed "
+            "UPDATE referral.direct_placements SET child_data = :sealed, child_index = :ix "
             "WHERE placement_id = :id"
         ), {"id": row["placement_id"],
+            "ix": blind_index(vault.master, row["authority"], row["child_reference"]),
             "sealed": vault.seal(row["placement_id"], {"child_reference": row["child_reference"]})})
     session.flush()
 
