@@ -92,10 +92,13 @@ def place_in_block(block_id: str, data: BlockPlaceCreate, uow, principal: dict) 
     )
     if uow.store.placement_by_source_key(p.source_key) is not None:
         raise Conflict(f"referral {data.referral_id} is placed in this block already")
-    # §13: sealed under the placement's own data key (the block place has no referral key
-    # to share: a referral's key belongs to its referral and is erased with it)
-    p.child_key_id = p.placement_id
-    uow.store.vault.create(p.placement_id, p.authority, uow.now())
+    # §13: sealed under the referral's data key when placed from one (erasing the referral
+    # erases this copy too), else under a key of the placement's own
+    if data.referral_id and uow.store.vault.get(data.referral_id) is not None:
+        p.child_key_id = data.referral_id
+    else:
+        p.child_key_id = p.placement_id
+        uow.store.vault.create(p.placement_id, p.authority, uow.now())
     create_placement(uow, p, "placement.created_in_block")
     if data.referral_id is not None:  # §7.3: the referral is awarded to it and closed
         uow.emit(
