@@ -68,6 +68,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
             if any(inputs.bad_path_value(v) for v in (request.view_args or {}).values()):
                 return problems.problem(404, "no such object")
             check_access(app.extensions["dps.engine"], view)
+            if getattr(view, "__dps_upload__", None):  # a file body (issue 12), not JSON
+                request.max_content_length = view.__dps_upload__
+                return None
             return _refuse_bad_input()
         return None
 

@@ -67,4 +67,10 @@ class Unavailable(DomainError):
     title = "Service Unavailable"
 
 
-ALL_ERRORS = (DomainError, Conflict, InvalidInput, NotFound, Forbidden, Unavailable)
+class TooLarge(DomainError):
+    """A body over its limit (an uploaded document over 20 MB)."""
+
+    status = 413
+
+
+ALL_ERRORS = (DomainError, Conflict, InvalidInput, NotFound, Forbidden, Unavailable, TooLarge)

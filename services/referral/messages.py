@@ -429,6 +429,36 @@ class LegalHoldRequest(_Model):
     reason: Text
 
 
+class AttachmentUpload(_Model):
+    """An attachment as the gateway passes it on (the body of ``POST /referrals/{id}/
+    attachments`` is the file itself; ``filename`` is its query parameter)."""
+
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    content_base64: str
+
+
+class AttachmentView(_Model):
+    """A referral attachment (§13): the owner's, and the awarded provider's from the award
+    on; ``erased`` once the referral's personal data is."""
+
+    attachment_id: str
+    referral_id: str
+    filename: str
+    content_type: str
+    size: Int32
+    sha256: str
+    uploaded_at: IsoDateTime
+    erased: StrictBool = False
+
+
+class AttachmentList(_Model):
+    items: list[AttachmentView]
+
+
+class AttachmentContent(AttachmentView):
+    content_base64: str | None = None
+
+
 class ChildReferenceRequest(_Model):
     """``POST /child-data/export`` and ``…/erasure`` (§13 subject rights): one child of the
     caller's authority, found by the blind index of its reference, never stored in clear."""

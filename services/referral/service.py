@@ -37,6 +37,7 @@ from services.qualification.messages import MembershipReinstated, MembershipSusp
 from services.referral import store
 from services.referral.config import ReferralConfig
 from services.referral.handlers import (
+    attachments,
     bids,
     clarifications,
     direct_placements,
@@ -48,6 +49,7 @@ from services.referral.handlers import (
 )
 from services.referral.messages import (
     AnswerCreate,
+    AttachmentUpload,
     AwardRequest,
     BidCreate,
     CancelRequest,
@@ -229,6 +231,18 @@ class ReferralService(AuditRpc):
     @rpc
     def erase_child_data(self, referral_id: str, body: dict) -> dict:
         return dump(self.db.run(personal_data.erase, referral_id, parse(ErasureRequest, body)))
+
+    @rpc
+    def add_attachment(self, referral_id: str, body: dict) -> dict:
+        return dump(self.db.run(attachments.upload, referral_id, parse(AttachmentUpload, body)))
+
+    @rpc
+    def list_attachments(self, referral_id: str) -> dict:
+        return dump(self.db.run(attachments.list_attachments, referral_id))
+
+    @rpc
+    def get_attachment(self, referral_id: str, attachment_id: str) -> dict:
+        return dump(self.db.run(attachments.download, referral_id, attachment_id))
 
     @rpc
     def export_child(self, body: dict) -> dict:

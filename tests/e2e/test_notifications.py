@@ -12,6 +12,7 @@ people would receive and what they read back through the API.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 import uuid
@@ -544,6 +545,44 @@ def test_the_owner_exports_everything_held_about_the_child_from_every_service(wo
     ok(w.owner.delete(w.url("/legal-hold")))
 
 
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
+
+
+def test_an_attachment_is_stored_sealed_and_read_back_only_by_those_entitled(world):
+    """Issue 12, RULES §13, §10: the owner attaches a PDF; it is stored encrypted, the
+    owner and the winner download it byte for byte; a losing bidder gets 404; a renamed
+    executable or an HTML page is 422, 25 MB is 413."""
+    w = world
+    upload = w.url("/attachments")
+    headers = {"Content-Type": "application/octet-stream"}
+    added = ok(w.owner.post(upload, params={"filename": "care plan.pdf"}, data=PDF,
+                            headers=headers), 201)
+    assert added["content_type"] == "application/pdf" and added["size"] == len(PDF)
+    assert added["sha256"] == hashlib.sha256(PDF).hexdigest()
+    w.attachment_id = added["attachment_id"]
+    path = w.url(f"/attachments/{w.attachment_id}")
+    for reader in (w.owner, w.est["A"]["provider"]):
+        got = reader.get(path)
+        assert got.status_code == 200 and got.content == PDF
+        assert got.headers["Content-Type"] == "application/pdf"
+    [listed] = ok(w.est["A"]["provider"].get(upload))["items"]
+    assert listed["attachment_id"] == w.attachment_id
+    for loser in "BC":
+        assert w.est[loser]["provider"].get(path).status_code == 404
+        assert w.est[loser]["provider"].get(upload).status_code == 404
+    exe = b"MZ\x90\x00\x03" + b"\x00" * 58 + b"PE\x00\x00" + b"\x00" * 200
+    html = b"<!DOCTYPE html><html><script>alert(1)</script></html>"
+    for name, body in (("report.pdf", exe), ("report.pdf", html)):
+        refused = w.owner.post(upload, params={"filename": name}, data=body, headers=headers)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["loc"] == ["file"]
+    big = w.owner.post(upload, params={"filename": "scan.pdf"},
+                       data=b"%PDF-1.4\n" + b"0" * (25 * 1024 * 1024), headers=headers)
+    assert big.status_code == 413, big.text[:200]
+    assert len(ok(w.owner.get(upload))["items"]) == 1  # nothing half-written
+    assert plaintext_hits([PDF[:40].decode("latin-1")]) == []
+
+
 def test_erasing_the_key_makes_every_copy_unreadable_and_keeps_the_records(world, api):
     """RULES §13, §9, §7.5: erasure destroys the referral's data key: the referral, the
     placement agreement and the winner's view say ``erased``; the audit chains still verify
@@ -564,7 +603,10 @@ def test_erasing_the_key_makes_every_copy_unreadable_and_keeps_the_records(world
     verify = ok(lead.get(f"{V1}/audit/verify"))
     assert verify["ok"] is True, verify
     assert w.owner.get(publication).content == before.content
+    attachment = w.owner.get(w.url(f"/attachments/{w.attachment_id}"))
+    assert attachment.status_code == 409 and "erased" in attachment.json()["detail"]
     trail = ok(lead.get(f"{V1}/audit", params={"entity_id": w.referral_id, "limit": 100}))
     actions = [r["action"] for r in trail["items"]]
     assert "referral.personal_data_erased" in actions
+    assert "referral.attachment_downloaded" in actions
     assert plaintext_hits(child_values(w)) == []

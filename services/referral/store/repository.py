@@ -16,7 +16,15 @@ from sqlalchemy import Table, and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from services.common.crypto import ERASED, KeyVault, blind_index
+from services.common.crypto import (
+    ERASED,
+    KeyVault,
+    Unreadable,
+    blind_index,
+    context,
+    open_sealed,
+    seal,
+)
 from services.referral.domain import DirectPlacement, Referral, Status
 from services.referral.messages import ReferralQuery, ReferralSummary
 from services.referral.store.codecs import (
@@ -30,6 +38,7 @@ from services.referral.store.codecs import (
 from services.referral.store.tables import (
     ORDER,
     PARTS,
+    attachments,
     bids,
     declines,
     direct_placements,
@@ -150,6 +159,37 @@ class Store:
                 .with_for_update(skip_locked=True)
             ).scalars()
         )
+
+    # ----------------------------------------------------------------- attachments (§13)
+
+    def add_attachment(self, row: dict, content: bytes) -> None:
+        """Stored sealed under the referral's data key (raw bytes, base64 inside the seal)."""
+        key = self.vault.get(row["referral_id"])
+        if key is None:
+            raise Unreadable("the referral's personal data was erased")
+        sealed = seal(key, content, context(row["referral_id"]))
+        self.session.execute(pg_insert(attachments).values(**row, content=sealed))
+
+    def attachments_of(self, referral_id: str) -> list[dict]:
+        cols = [c for c in attachments.c if c.name != "content"]
+        return [dict(r) for r in self.session.execute(
+            select(*cols).where(attachments.c.referral_id == referral_id)
+            .order_by(attachments.c.uploaded_at, attachments.c.id)
+        ).mappings()]
+
+    def attachment(self, referral_id: str, attachment_id: str) -> tuple[dict, bytes | None] | None:
+        """Its metadata and content, the content None once the referral's key is erased."""
+        row = self.session.execute(
+            select(attachments).where(attachments.c.referral_id == referral_id,
+                                      attachments.c.id == attachment_id)
+        ).mappings().first()
+        if row is None:
+            return None
+        key = self.vault.get(referral_id)
+        meta = {k: v for k, v in row.items() if k != "content"}
+        if key is None or row["content"] is None:
+            return meta, None
+        return meta, open_sealed(key, row["content"], context(referral_id))
 
     # ----------------------------------------------------------------- subject rights (§13)
 

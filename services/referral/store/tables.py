@@ -242,6 +242,21 @@ direct_placements = Table(
     Index("ix_direct_placements_authority", "authority", "recorded_at"),
 )
 
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("referral_id", ID, ForeignKey("referral.referrals.id"), nullable=False, index=True),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", Text, comment="§13 AES-GCM under the referral's data key"),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
+)
+"""Documents a commissioner attaches to a referral (an EHCP, a care plan): child data,
+sealed under the referral's key, so erasing the referral erases them too (§13)."""
+
 PARTS = (
     invitations,
     bids,

@@ -1,7 +1,7 @@
 """Children's personal data encrypted per referral (RULES §13, issue 12): the key vault
 ``keys.data_keys`` (wrapped data keys, read only through services/common/crypto.py), the
 sealed ``child_data`` and blind index ``child_index`` on referrals, legal holds and the
-erased marker; direct placements keep their child reference sealed. Rows written before are
+erased marker, referral attachments (sealed); direct placements keep their child reference sealed. Rows written before are
 sealed here under a new key each, and their clear copies removed.
 
 Revision ID: 0007
@@ -46,6 +46,19 @@ def upgrade() -> None:
                   schema="referral")
     op.create_index("ix_referral_direct_placements_child_index", "direct_placements",
                     ["child_index"], schema="referral")
+    op.create_table(
+        "attachments",
+        sa.Column("id", sa.String(length=36), primary_key=True),
+        sa.Column("referral_id", sa.String(length=36), sa.ForeignKey("referral.referrals.id"),
+                  nullable=False, index=True),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("content_type", sa.String(length=100), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("content", sa.Text()),
+        sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
+        schema="referral",
+    )
     _seal_existing()
     op.drop_column("direct_placements", "child_reference", schema="referral")
 
