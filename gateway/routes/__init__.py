@@ -3,7 +3,7 @@
 from importlib import import_module
 
 AREAS = ("system", "keys", "audit", "qualification", "referrals", "contracts",
-         "notifications", "personal_data")
+         "notifications", "personal_data", "documents")
 
 
 def register_all(app) -> None:

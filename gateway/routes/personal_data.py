@@ -4,17 +4,16 @@ decides who may (owner; the awarded provider reads from the award on; anyone els
 
 from __future__ import annotations
 
-import base64
 from typing import Annotated
 
-from flask import Response, g, request
+from flask import g
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.app import call
 from gateway.auth import require
-from services.common.documents import MAX_BYTES
-from services.common.errors import Conflict, TooLarge
+from gateway.uploads import FILE_BODY, file_base64, file_response, upload_body
+from services.common.errors import Conflict
 from services.referral.messages import (
     AttachmentList,
     AttachmentView,
@@ -122,22 +121,6 @@ class AttachmentPath(ReferralPath):
     attachment_id: Annotated[str, Field(min_length=1, max_length=100)]
 
 
-FILE_BODY = {"requestBody": {"required": True, "content": {
-    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
-
-
-def upload_body(view):
-    """Mark a view whose body is a file of at most 20 MB (the app skips its JSON checks)."""
-    view.__dps_upload__ = MAX_BYTES
-    return view
-
-
-def file_bytes() -> bytes:
-    if (request.content_length or 0) > MAX_BYTES:
-        raise TooLarge(f"file: at most {MAX_BYTES // (1024 * 1024)} MB")
-    return request.get_data(cache=False)
-
-
 @bp.post("/referrals/<referral_id>/attachments", responses={201: AttachmentView},
          openapi_extensions=FILE_BODY)
 @require(*OWNER)
@@ -146,8 +129,7 @@ def add_attachment(path: ReferralPath, query: UploadQuery):
     """Attach a document about the child (PDF, DOCX, XLSX, JPEG or PNG, by content; at most
     20 MB: 413): stored encrypted under the referral's key, visible to the owner and, from
     the award on, to the awarded provider (§13). The body is the file itself."""
-    body = {"filename": query.filename,
-            "content_base64": base64.b64encode(file_bytes()).decode()}
+    body = {"filename": query.filename, "content_base64": file_base64()}
     return call("referral", "add_attachment", path.referral_id, body), 201
 
 
@@ -168,9 +150,4 @@ def get_attachment(path: AttachmentPath):
     found = call("referral", "get_attachment", path.referral_id, path.attachment_id)
     if found["content_base64"] is None:
         raise Conflict("the attachment was erased with the referral's personal data")
-    return Response(
-        base64.b64decode(found["content_base64"]), mimetype=found["content_type"],
-        headers={"Content-Disposition": f'attachment; filename="{found["filename"]}"',
-                 "X-Content-SHA256": found["sha256"],
-                 "X-Content-Type-Options": "nosniff"},
-    )
+    return file_response(found)

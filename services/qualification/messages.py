@@ -875,3 +875,37 @@ class UpliftSet(EventBase):
     cost_head: str
     percent: Annotated[Number, Field(gt=-100, le=100)]
     effective_from: IsoDate
+
+
+# --------------------------------------------------------------------------- evidence files
+
+
+class EvidenceUpload(BaseModel):
+    """An evidence file as the gateway passes it on (``POST /applications/{id}/evidence``:
+    the body is the file; ``criterion`` and ``filename`` are query parameters)."""
+
+    model_config = ConfigDict(extra="forbid")
+    criterion: Annotated[str, Field(min_length=1, max_length=64)]
+    filename: Annotated[str, Field(min_length=1, max_length=255)]
+    content_base64: str
+
+
+class EvidenceView(BaseModel):
+    """An uploaded evidence file for a pass/fail criterion (§4, issue 12)."""
+
+    document_id: str
+    application_id: str
+    criterion: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: str
+
+
+class EvidenceList(BaseModel):
+    items: list[EvidenceView]
+
+
+class EvidenceContent(EvidenceView):
+    content_base64: str

@@ -39,6 +39,7 @@ from services.qualification.handlers import (
     eligibility,
     establishments,
     evidence,
+    evidence_files,
     memberships,
     providers,
     reviews,
@@ -180,6 +181,20 @@ class QualificationService(AuditRpc):
             parse(m.ApplicationUpdate, body), self.db.uow(), self.ctx.principal,
             application_id=application_id,
         )
+
+    @rpc
+    def add_evidence(self, application_id: str, body: dict) -> dict:
+        return evidence_files.upload(application_id, parse(m.EvidenceUpload, body),
+                                     self.db.uow(), self.ctx.principal)
+
+    @rpc
+    def list_evidence(self, application_id: str) -> dict:
+        return evidence_files.list_evidence(application_id, self.db.uow(), self.ctx.principal)
+
+    @rpc
+    def get_evidence(self, application_id: str, document_id: str) -> dict:
+        return evidence_files.download(application_id, document_id, self.db.uow(),
+                                       self.ctx.principal)
 
     @rpc
     def get_application(self, application_id: str) -> dict:

@@ -19,7 +19,7 @@ from services.qualification import messages as m
 from services.qualification.store import configs, digest, eligibility, uplifts
 from services.qualification.store.applications import Applications
 from services.qualification.store.establishments import Establishments
-from services.qualification.store.tables import providers
+from services.qualification.store.tables import evidence_documents, providers
 
 
 class Store:
@@ -27,6 +27,23 @@ class Store:
         self.session = session
         self.establishments = Establishments(session)
         self.applications = Applications(session)
+
+    # -- evidence documents (§4, issue 12) -------------------------------------------------
+    def add_evidence(self, row: dict) -> None:
+        self.session.execute(insert(evidence_documents).values(**row))
+
+    def evidence_of(self, application_id: str) -> list[dict]:
+        t = evidence_documents
+        return [dict(r) for r in self.session.execute(
+            select(*[c for c in t.c if c.name != "content"])
+            .where(t.c.application_id == application_id).order_by(t.c.uploaded_at, t.c.id)
+        ).mappings()]
+
+    def evidence(self, application_id: str, document_id: str) -> dict | None:
+        t = evidence_documents
+        row = self.session.execute(select(t).where(
+            t.c.application_id == application_id, t.c.id == document_id)).mappings().first()
+        return None if row is None else dict(row)
 
     # -- providers (§3: open registration) ----------------------------------------------
     def add_provider(self, row: dict) -> None:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -316,3 +317,20 @@ lead_digests = Table(
     Column("sent_at", DateTime(timezone=True), nullable=False),
 )
 """One row per day the lead's digest went (RULES §8, issue 13): it goes once a day."""
+
+
+evidence_documents = Table(
+    "evidence_documents",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("application_id", String(36), nullable=False, index=True),
+    Column("provider_id", String(36), nullable=False),
+    Column("criterion", String(64), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
+)
+"""Evidence files for pass/fail criteria (§4, issue 12): no child data, kept in clear."""
