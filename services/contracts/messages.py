@@ -565,6 +565,20 @@ class ReferralPlacedInBlock(EventBase):
     establishment_id: Id
 
 
+class PlacementEnded(EventBase):
+    """A placement ended (§7.1): the referral service starts the retention clock of the
+    child's personal data sealed under ``child_key_id`` (§13). No child data."""
+
+    model_config = ConfigDict(extra="forbid")
+    event_type: ClassVar[str] = "placement_ended"
+
+    occurred_at: IsoDateTime
+    placement_id: Id
+    authority: Code
+    child_key_id: Id | None = None
+    ended_on: IsoDate
+
+
 # --- replies (documented in the served OpenAPI; issue 10) ---------------------------------
 # The service builds its replies as JSON-ready views (``domain.views`` and friends); these
 # models describe them for partner developers and contract tests. The fields listed are

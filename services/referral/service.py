@@ -32,7 +32,7 @@ from services.common.runtime import (
     timer_from,
 )
 from services.common.validation import parse
-from services.contracts.messages import ReferralPlacedInBlock
+from services.contracts.messages import PlacementEnded, ReferralPlacedInBlock
 from services.qualification.messages import MembershipReinstated, MembershipSuspended
 from services.referral import store
 from services.referral.config import ReferralConfig
@@ -284,6 +284,10 @@ class ReferralService(AuditRpc):
     @consumes("qualification", "membership_reinstated", MembershipReinstated)
     def on_membership_reinstated(self, uow, event: MembershipReinstated) -> None:
         membership.membership_reinstated(event, uow)
+
+    @consumes("contracts", "placement_ended", PlacementEnded)
+    def on_placement_ended(self, uow, event: PlacementEnded) -> None:
+        personal_data.placement_ended(event, uow)
 
     @consumes("contracts", "referral_placed_in_block", ReferralPlacedInBlock)
     def on_placed_in_block(self, uow, event: ReferralPlacedInBlock) -> None:

@@ -11,6 +11,7 @@ from services.contracts import access, domain
 from services.contracts.handlers.common import bad_cursor, placement_view, today
 from services.contracts.messages import (
     PlacementEnd,
+    PlacementEnded,
     PlacementQuery,
     PlacementsQuery,
     PlacementStart,
@@ -88,6 +89,9 @@ def end_placement(placement_id: str, data: PlacementEnd, uow, principal: dict) -
     p.end(data.date, data.reason, data.note)
     uow.store.update_placement(p, uow.now(), None)
     uow.audit("placement.ended", "placement", p.placement_id, before, domain.placement_state(p))
+    uow.emit(PlacementEnded(occurred_at=uow.now(), placement_id=p.placement_id,
+                            authority=p.authority, child_key_id=p.child_key_id,
+                            ended_on=p.ended_on))  # §13: the retention clock starts
     uow.commit()
     return placement_view(uow, p, principal)
 

@@ -155,3 +155,11 @@ def erase_child(request: ChildReferenceRequest, uow, principal: Mapping) -> Chil
                   {"personal_data": "held"}, {"personal_data": "erased", "reason": reason})
     uow.commit()
     return ChildErasureResult(erased_referrals=erased, erased_direct_placements=gone)
+
+
+def placement_ended(event, uow) -> None:
+    """Contracts' ``placement_ended`` (§13): the retention clock of the referral whose key
+    sealed the placement's child data starts at the placement's end."""
+    if event.child_key_id and uow.store.placement_ended(event.child_key_id, event.ended_on):
+        uow.audit("referral.placement_ended", "referral", event.child_key_id, None,
+                  {"placement_id": event.placement_id, "ended_on": event.ended_on.isoformat()})

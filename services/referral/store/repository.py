@@ -141,7 +141,8 @@ class Store:
         stmt = pg_insert(table)
         stmt = stmt.on_conflict_do_update(
             index_elements=list(key),
-            set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in key},
+            # only the columns written: the others (e.g. placement_ended_on, §13) are kept
+            set_={c: stmt.excluded[c] for c in rows[0] if c not in key},
         )
         self.session.execute(stmt, rows)
 
@@ -222,21 +223,31 @@ class Store:
             })
         return out
 
+    def placement_ended(self, referral_id: str, ended_on) -> bool:
+        """§13: the referral's placement ended on ``ended_on`` (its retention clock)."""
+        return bool(self.session.execute(
+            referrals.update().where(referrals.c.id == referral_id)
+            .values(placement_ended_on=ended_on)
+        ).rowcount)
+
     def ended_referral_ids(self, authority: str, cutoff: datetime, limit: int) -> list[str]:
         """§13 retention: the authority's referrals that ended without award (cancelled, or
-        unsuccessful) at or before ``cutoff``, personal data still held and no legal hold;
-        locked ``FOR UPDATE SKIP LOCKED`` (several instances' timers never collide)."""
+        unsuccessful) or whose placement ended at or before ``cutoff``, personal data still
+        held and no legal hold; locked ``FOR UPDATE SKIP LOCKED`` (several instances' timers never collide)."""
         ended = func.coalesce(referrals.c.cancelled_at, referrals.c.evaluated_at,
                               referrals.c.closed_at)
+        without_award = and_(referrals.c.status.in_([Status.CANCELLED, Status.UNSUCCESSFUL]),
+                             ended <= cutoff)
+        placement_over = and_(referrals.c.status == Status.AWARDED,
+                              referrals.c.placement_ended_on <= cutoff.date())
         return list(
             self.session.execute(
                 select(referrals.c.id)
                 .where(
                     referrals.c.authority == authority,
-                    referrals.c.status.in_([Status.CANCELLED, Status.UNSUCCESSFUL]),
+                    or_(without_award, placement_over),
                     referrals.c.personal_data == "held",
                     referrals.c.legal_hold.is_(None),
-                    ended <= cutoff,
                 )
                 .order_by(referrals.c.id)
                 .limit(limit)

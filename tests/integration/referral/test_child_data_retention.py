@@ -17,8 +17,8 @@ from services.common.uow import UnitOfWork
 from services.referral import store
 from services.referral.config import ReferralConfig
 from services.referral.handlers import personal_data
-from services.referral.messages import CancelRequest
-from tests.support.referral_builders import NOW, OWNER, draft
+from services.referral.messages import AwardRequest, CancelRequest, ParentChoice
+from tests.support.referral_builders import LATER, NOW, OWNER, draft, evaluated
 
 
 @pytest.fixture(scope="module")
@@ -105,4 +105,35 @@ def test_an_authority_may_keep_it_longer(engine):
     timer(engine, now, child_data_retention_by_authority={"ESCC": 12})
     assert read(engine, rid).spec.child_reference == reference
     timer(engine, now + timedelta(days=200), child_data_retention_by_authority={"ESCC": 12})
+    assert read(engine, rid).personal_data == "erased"
+
+
+def test_an_awarded_referral_is_erased_6_months_after_its_placement_ended(engine):
+    """§13: contracts' ``placement_ended`` starts the clock of an awarded referral."""
+    referral, ids = evaluated("parent_choice")
+    referral.record_parent_choice(OWNER, ParentChoice(bid_id=ids[2], reason="near family"))
+    referral.award(OWNER, AwardRequest(), LATER)
+    with Session(engine) as session:
+        repo = store.Store(session)
+        repo.add(referral)
+        repo.save(referral)
+        session.commit()
+    rid, now = referral.referral_id, NOW + timedelta(days=1200)
+    timer(engine, now)
+    assert read(engine, rid).personal_data == "held"  # placement still running
+    with Session(engine) as session:
+        repo = store.Store(session)
+        assert repo.placement_ended(rid, (now - timedelta(days=200)).date())
+        session.commit()
+    for hold in ("check before erasing", None):  # later saves keep the end date
+        with Session(engine) as session:
+            repo = store.Store(session)
+            again = repo.get(rid, lock=True)
+            again.legal_hold = hold
+            repo.save(again)
+            session.commit()
+        if hold:
+            timer(engine, now)
+            assert read(engine, rid).personal_data == "held"  # the hold blocks it
+    timer(engine, now)
     assert read(engine, rid).personal_data == "erased"

@@ -38,6 +38,7 @@ def upgrade() -> None:
         ("personal_data", sa.Column("personal_data", sa.String(length=10),
                                     nullable=False, server_default="held")),
         ("legal_hold", sa.Column("legal_hold", sa.Text())),
+        ("placement_ended_on", sa.Column("placement_ended_on", sa.Date())),
     ):
         op.add_column("referrals", column, schema="referral")
     op.create_index("ix_referrals_child_index", "referrals", ["child_index"], schema="referral")
