@@ -233,7 +233,8 @@ class Store:
     def ended_referral_ids(self, authority: str, cutoff: datetime, limit: int) -> list[str]:
         """§13 retention: the authority's referrals that ended without award (cancelled, or
         unsuccessful) or whose placement ended at or before ``cutoff``, personal data still
-        held and no legal hold; locked ``FOR UPDATE SKIP LOCKED`` (several instances' timers never collide)."""
+        held and no legal hold; locked ``FOR UPDATE SKIP LOCKED`` (several instances' timers
+        never collide)."""
         ended = func.coalesce(referrals.c.cancelled_at, referrals.c.evaluated_at,
                               referrals.c.closed_at)
         without_award = and_(referrals.c.status.in_([Status.CANCELLED, Status.UNSUCCESSFUL]),
