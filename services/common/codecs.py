@@ -20,13 +20,11 @@ T = TypeVar("T")
 
 
 def to_row(obj: Any, *, rename: Mapping[str, str] | None = None,
-           skip: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:
+           **extra: Any) -> dict[str, Any]:
     """The dataclass ``obj`` as column values; ``extra`` adds or overrides columns."""
     rename = rename or {}
     row = {}
     for field in dataclasses.fields(obj):
-        if field.name in skip:
-            continue
         value = getattr(obj, field.name)
         row[rename.get(field.name, field.name)] = value.value if isinstance(value, Enum) \
             else value

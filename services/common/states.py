@@ -27,9 +27,6 @@ class StateMachine(Generic[S]):
     def allowed(self, current: S, target: S) -> bool:
         return target in self.transitions.get(current, frozenset())
 
-    def targets(self, current: S) -> frozenset[S]:
-        return self.transitions.get(current, frozenset())
-
     def is_final(self, state: S) -> bool:
         return not self.transitions.get(state)
 

@@ -8,7 +8,7 @@ integers that no database column can hold; these types refuse all of that:
   never ``"yes"``, ``1`` or ``"on"``.
 - ``IsoDate`` / ``IsoDateTime``: an ISO 8601 string (or a date/datetime object from our
   own code), never a number. ``IsoDateTime`` must carry its offset (timezone-aware UTC).
-- ``Int32`` / ``Int64``: within PostgreSQL's ``integer`` / ``bigint`` range.
+- ``Int32``: within PostgreSQL's ``integer`` range.
 - ``Money``: RULES §4.4 money, see ``services.common.money.parse``.
 """
 
@@ -22,10 +22,9 @@ from pydantic import AwareDatetime, BeforeValidator, Field, PlainSerializer
 
 from services.common import money
 
-__all__ = ["StrictBool", "IsoDate", "IsoDateTime", "Int32", "Int64", "Money"]
+__all__ = ["StrictBool", "IsoDate", "IsoDateTime", "Int32", "Money"]
 
 INT32 = 2**31 - 1
-INT64 = 2**63 - 1
 
 
 def _iso_only(value: object) -> object:
@@ -52,6 +51,5 @@ StrictBool = Annotated[bool, BeforeValidator(_true_or_false)]
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_only)]
 IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime_only)]
 Int32 = Annotated[int, Field(ge=-INT32 - 1, le=INT32)]
-Int64 = Annotated[int, Field(ge=-INT64 - 1, le=INT64)]
 Money = Annotated[Decimal, BeforeValidator(money.parse), Field(ge=0, le=money.MAX),
                   PlainSerializer(money.fmt, return_type=str)]

@@ -40,6 +40,7 @@ from tests.support.referral_market import (
     north_of,
     ok,
 )
+from tests.support.scoring_samples import worked_example
 
 # --------------------------------------------------------------------------- the tender
 
@@ -328,36 +329,7 @@ def test_bids_before_the_deadline_are_invisible_to_the_commissioner_except_as_a_
 
 def test_scoring_preview_is_a_what_if_with_no_side_effects(tender, api):
     """RULES §6.5's worked example through POST /scoring/preview."""
-
-    def bid(bid_id, price, competency, miles, score, needs, features, hour):
-        return {
-            "bid_id": bid_id,
-            "establishment_id": f"est-{bid_id}",
-            "weekly_price": price,
-            "competency": competency,
-            "distance_miles": miles,
-            "outcome_scores": [score],
-            "needs_met": needs,
-            "features_met": features,
-            "admitted_at_deadline": True,
-            "submitted_at": f"2026-03-02T{hour:02d}:00:00+00:00",
-        }
-
-    body = {
-        "category": CATEGORY,
-        "needs": [{"code": "N1", "marks": 3}, {"code": "N2", "marks": 2}],
-        "features": [
-            {"code": "M1", "must_have": True},
-            {"code": "D1", "marks": 2},
-            {"code": "D2", "marks": 1},
-        ],
-        "bids": [
-            bid("A", "4000.00", 80, 12, 70, ["N1", "N2"], ["M1", "D1"], 9),
-            bid("B", "3500.00", 60, 35, 60, ["N1"], ["M1", "D1", "D2"], 10),
-            bid("C", "3000.00", 90, 5, 90, ["N1", "N2"], ["D1", "D2"], 11),
-            bid("D", "5000.00", 100, 55, 100, ["N1", "N2"], ["M1"], 12),
-        ],
-    }
+    body = worked_example() | {"category": CATEGORY}
     preview = ok(tender.owner.post("/api/v1/scoring/preview", json=body))
     totals = {r["bid_id"]: r["total"] for r in preview["ranking"]}
     assert totals == {"A": "84.08", "B": "81.00", "C": None, "D": "75.00"}
