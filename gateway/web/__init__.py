@@ -27,7 +27,7 @@ GOVUK_DIST = HERE / "node_modules" / "govuk-frontend" / "dist" / "govuk"
 STATIC = HERE / "static"
 SERVICE_NAME = "Children's placements DPS"
 VIEWS = ("sign_in", "home", "people", "establishments", "applications", "referrals",
-         "placements", "publication", "audit")
+         "placements", "publication", "audit", "child", "notifications")
 NO_SESSION = ("/api/", "/assets/", "/health", "/metrics", "/openapi.json")
 
 CSP = {
@@ -49,9 +49,10 @@ NAV = {
     None: [("/sign-in", "Sign in"), ("/register", "Register your organisation")],
     "provider": [("/", "Home"), ("/establishments", "Establishments"),
                  ("/applications", "Applications"), ("/referrals", "Invitations"),
-                 ("/placements", "Placements"), ("/people", "People")],
+                 ("/placements", "Placements"), ("/notifications", "Notifications"),
+                 ("/people", "People")],
     "commissioner": [("/", "Home"), ("/referrals", "Referrals"), ("/placements", "Placements"),
-                     ("/people", "People")],
+                     ("/notifications", "Notifications"), ("/people", "People")],
     "lead": [("/", "Home"), ("/applications", "Applications"), ("/referrals", "Referrals"),
              ("/placements", "Placements"), ("/people", "People")],
     "contract_manager": [("/", "Home"), ("/publication", "Publication"),
@@ -88,6 +89,9 @@ def register(app) -> None:
     def _portal_user():
         if not is_page_request():
             return None
+        view = app.view_functions.get(request.endpoint) if request.endpoint else None
+        if getattr(view, "__dps_upload__", None):  # a file form (gateway/web/files.py)
+            request.max_content_length = view.__dps_upload__
         if request.method == "POST":
             csrf.protect()
         g.user = None
