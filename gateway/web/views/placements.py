@@ -91,5 +91,8 @@ def vary(placement_id):
 @bp.post("/placements/<placement_id>/reviews")
 @signed_in(*OWNER)
 def review(placement_id):
+    data = _section("review")
+    data["scores"] = {k: int(v) if v.isdigit() else v  # radios 1–5 (§7.4)
+                      for k, v in (data.get("scores") or {}).items()}
     return _act(placement_id, "The review is recorded.", "record_review", ReviewCreate,
-                _section("review"), "review")
+                data, "review")

@@ -240,9 +240,13 @@ def widen(referral_id):
         if isinstance(exc, DomainError) and exc.status in (403, 404):
             raise
         return show(referral_id, errors=errors_from(exc, {"radius_miles": "Radius"}))
-    flash(f"The radius is {result['radius_miles']:g} miles: {result['invited_total']} "
-          f"invited, {result['newly_invited']} of them new and told now."
-          + (f" {result['note']}" if result.get("note") else ""))
+    if result["invited_total"] or result["newly_invited"]:
+        flash(f"The radius is {result['radius_miles']:g} miles: {result['invited_total']} "
+              f"invited, {result['newly_invited']} of them new and told now."
+              + (f" {result['note']}" if result.get("note") else ""))
+    else:
+        flash(f"The radius is {result['radius_miles']:g} miles. Publishing invites every "
+              "admitted establishment within it.")
     return redirect(_url(referral_id))
 
 
