@@ -220,3 +220,59 @@ def test_commissioner_and_providers_journeys_and_the_childs_data(stack, api, vis
     assert child_name not in bidder.page.content()
     assert requests.get(f"{stack.url}/api/v1/audit/verify", timeout=60, headers={
         "Authorization": f"Bearer {stack.key('auditor')}"}).json()["ok"] is True  # §9
+
+
+def test_provider_evidence_files_decision_reasons_and_resubmission(stack, api, visitor, world,
+                                                                   tmp_path):
+    """§4, §4.3, §4.5 and issue 12's uploads on the portal: a provider uploads evidence to
+    its submitted application (an HTML page is refused, naming the field), reads the
+    rejection's reasons; a suspended establishment resubmits the failed criterion's
+    evidence with its file, which the provider then downloads byte for byte."""
+    market, home = world["market"], world["home"]
+    pending = market.establishment("Hazel", north_of(home, 70), decide=False)
+    suspended = market.establishment("Rowan", north_of(home, 75))
+    market.suspend(suspended)  # for INSPECTION (§4.5)
+    lead = market.lead
+    app_id = ok(pending.provider.get("/api/v1/applications"))["items"][0]["id"]
+
+    person = visitor("journeys-evidence")
+    person.sign_in(make_user("provider", provider_id=pending.provider_id),
+                   label="provider sign in")
+    person.goto(f"/applications/{app_id}", "submitted application")
+    page_html = tmp_path / "evidence.pdf"
+    page_html.write_bytes(b"<!DOCTYPE html><html><body>not a pdf</body></html>")
+    person.page.locator("#criterion").select_option("FINANCIAL")
+    person.page.locator("#file").set_input_files(str(page_html))
+    person.submit("Upload evidence", "evidence refused")
+    assert "Only PDF" in person.page.inner_text(".govuk-error-summary")
+    accounts = tmp_path / "accounts.pdf"
+    accounts.write_bytes(PDF)
+    person.page.locator("#criterion").select_option("FINANCIAL")
+    person.page.locator("#file").set_input_files(str(accounts))
+    person.submit("Upload evidence", "evidence uploaded")
+    assert "accounts.pdf" in person.page.inner_text("main")
+    codes = market.category()["pass_fail_criteria"]
+    ok(lead.post(f"/api/v1/applications/{app_id}/decision", json={
+        "pass_fail": {c: ({"result": "fail", "reason": "the accounts show a loss each year"}
+                          if c == "FINANCIAL" else {"result": "pass"}) for c in codes},
+        "scores": {"WORKFORCE": 60, "OUTCOMES_APPROACH": 60, "PERFORMANCE_MONITORING": 60}}))
+    person.goto(f"/applications/{app_id}", "rejected application")
+    assert "the accounts show a loss each year" in person.page.inner_text("main")  # §4.3
+
+    owner = visitor("journeys-resubmit")
+    owner.sign_in(make_user("provider", provider_id=suspended.provider_id),
+                  label="suspended provider sign in")
+    owner.goto(f"/establishments/{suspended.id}", "suspended establishment")
+    report = tmp_path / "inspection-report.pdf"
+    report.write_bytes(PDF)
+    owner.fill({"resubmit-INSPECTION-answer": "A new inspection: Good."})
+    owner.page.locator("#resubmit-INSPECTION-file").set_input_files(str(report))
+    owner.submit("Resubmit evidence", "evidence resubmitted")
+    assert "Your new INSPECTION evidence is sent" in owner.page.inner_text(
+        ".govuk-notification-banner")
+    assert "Evidence waiting for the lead" in owner.page.inner_text("main")
+    est = ok(suspended.provider.get(f"/api/v1/establishments/{suspended.id}"))
+    owner.goto(f"/applications/{est['memberships'][0]['application_id']}", "application files")
+    with owner.page.expect_download() as download:
+        owner.page.get_by_role("link", name="inspection-report.pdf").click()
+    assert Path(download.value.path()).read_bytes() == PDF
