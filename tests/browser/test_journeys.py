@@ -12,7 +12,8 @@ checked with axe-core and photographed (tests/support/browser_support).
   downloads the attachment byte for byte on the portal page, while a losing bidder gets 404;
   the loser reads its feedback with each sub-score's explanation.
 - The commissioner starts the placement, varies its price, records a review and ends it;
-  places a legal hold that blocks erasure, lifts it and erases; exports a child's data.
+  places a legal hold that blocks erasure, lifts it and erases; exports a child's data;
+  cancels another referral.
 """
 
 from __future__ import annotations
@@ -218,6 +219,17 @@ def test_commissioner_and_providers_journeys_and_the_childs_data(stack, api, vis
     assert child_name not in council.page.content()
     bidder.goto(f"/referrals/{referral_id}/child", "winner after erasure")
     assert child_name not in bidder.page.content()
+
+    # --- and cancels another referral, with a reason every invited provider is told (§5) --
+    draft = ok(api("commissioner", "KCC").post("/api/v1/referrals", json={
+        "category": CATEGORY, "child_reference": f"KCC-C-{tag}", "children": [{"age": 9}],
+        "home_location": {"lat": home[0], "lon": home[1]}, "radius_miles": 5,
+        "deadline": deadline.isoformat(), "desired_outcomes": ["settle at school"]}), 201)
+    council.goto(f"/referrals/{draft['referral_id']}", "another draft")
+    council.page.get_by_text("Cancel this referral").click()
+    council.fill({"reason": "the family found a placement with relatives"})
+    council.submit("Cancel referral", "cancelled")
+    assert "cancelled" in council.heading()
     assert requests.get(f"{stack.url}/api/v1/audit/verify", timeout=60, headers={
         "Authorization": f"Bearer {stack.key('auditor')}"}).json()["ok"] is True  # §9
 
