@@ -161,7 +161,8 @@ def error_page(status: int, detail: str = ""):
     """A GOV.UK error page for a portal request (the API answers problem+json)."""
     titles = {403: "You cannot open this page", 404: "Page not found",
               400: "Sorry, there is a problem", 409: "This cannot be done now",
-              405: "Page not found", 429: "Too many requests",
+              405: "Page not found", 413: "The file is too big: at most 20 MB",
+              429: "Too many requests",
               500: "Sorry, there is a problem with the service",
               503: "Sorry, the service is unavailable"}
     title = titles.get(status, "Sorry, there is a problem")

@@ -5,8 +5,8 @@ checked with axe-core and photographed (tests/support/browser_support).
 
 - The commissioner creates a draft with the child's name, date of birth and address,
   previews the rescaled weights for a price weight of 70 (§6.1), edits the draft, publishes
-  (told to widen: too few invited), widens, sees the count of sealed bids, attaches the care
-  plan and awards.
+  (told to widen: too few invited), widens, moves the deadline later, sees the count of
+  sealed bids, attaches the care plan and awards.
 - A provider changes its bid before the deadline (§5) and reads its notifications (§8).
 - Issue 12's Done-when: the winner reads the child's name, date of birth and address and
   downloads the attachment byte for byte on the portal page, while a losing bidder gets 404;
@@ -101,6 +101,11 @@ def test_commissioner_and_providers_journeys_and_the_childs_data(stack, api, vis
     council.fill({"radius_miles": "50"})
     council.submit("Widen", "widened")
     assert "2 invited, 1 of them new" in council.page.inner_text(".govuk-notification-banner")
+    deadline += timedelta(hours=2)
+    council.fill({"deadline": deadline.strftime("%Y-%m-%dT%H:%M")})
+    council.submit("Move deadline", "deadline moved")
+    assert "2 invited establishments are told" in council.page.inner_text(
+        ".govuk-notification-banner")  # §5 extension
     assert "published" in council.heading()
 
     # --- two sealed bids (by API); the commissioner sees only their count -----------------

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, flash, g, redirect, request
 from pydantic import ValidationError
 
+from gateway.web import uk_time
 from gateway.web.pages import FormInvalid, errors_from, nest, page, rpc, signed_in
 from services.common.errors import DomainError
 from services.referral.messages import (
@@ -18,6 +19,7 @@ from services.referral.messages import (
     AwardRequest,
     BidCreate,
     CancelRequest,
+    DeadlineRequest,
     DeclineCreate,
     OutcomeScoreCreate,
     ParentChoice,
@@ -157,6 +159,10 @@ def new():
 def edit(referral_id):
     """§5 draft edits: a draft is edited in full; the deadline is checked at publishing."""
     referral = rpc("referral", "get_referral", referral_id)
+    if referral["status"] != "draft":
+        flash(f"The referral is {referral['status'].replace('_', ' ')}: only a draft can be "
+              "changed. Widen the radius or move the deadline instead.")
+        return redirect(_url(referral_id))
     categories = _categories()
     context = {"title": "Change the draft referral", "editing": True, "r": referral,
                "categories": [(c, v["name"]) for c, v in categories.items()],
@@ -247,6 +253,26 @@ def widen(referral_id):
     else:
         flash(f"The radius is {result['radius_miles']:g} miles. Publishing invites every "
               "admitted establishment within it.")
+    return redirect(_url(referral_id))
+
+
+@bp.post("/referrals/<referral_id>/deadline")
+@signed_in(*OWNER)
+def extend(referral_id):
+    """§5 extension: later, never earlier, until it passes; every invited one is told."""
+    try:
+        when = datetime.fromisoformat(request.form.get("deadline", "")).replace(tzinfo=UK)
+        result = rpc("referral", "extend_deadline", referral_id,
+                     DeadlineRequest(deadline=when.isoformat()))
+    except ValueError:
+        return show(referral_id, errors=[{"field": "deadline",
+                                          "text": "New deadline: enter a date and time"}])
+    except (ValidationError, DomainError) as exc:
+        if isinstance(exc, DomainError) and exc.status in (403, 404):
+            raise
+        return show(referral_id, errors=errors_from(exc, {"deadline": "New deadline"}))
+    flash(f"The deadline is now {uk_time(result['deadline'])}: {result['told']} invited "
+          "establishments are told.")
     return redirect(_url(referral_id))
 
 
