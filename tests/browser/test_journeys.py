@@ -78,10 +78,14 @@ def test_commissioner_and_providers_journeys_and_the_childs_data(stack, api, vis
                   "features-1-label": "garden", "features-1-marks": "2",
                   "desired_outcomes": "attend school full time", "price_weight": "70"})
     council.page.locator("#features-0-must_have").check()
-    council.submit("Preview weights", "weights previewed")
+    council.page.locator("#price_weight").dispatch_event("change")  # live, with JavaScript
+    council.page.locator("#weights-live #weights-preview").wait_for()
+    live = council.page.locator("#weights-preview tbody td").all_inner_texts()
+    council.submit("Preview weights", "weights previewed")  # the same without it
     cells = council.page.locator("#weights-preview tbody td").all_inner_texts()
     weights = dict(zip("PCLONF", map(int, cells), strict=True))
     assert weights["P"] == 70 and sum(weights.values()) == 100, weights  # §6.1 rescale
+    assert live == cells
     assert council.page.locator("#child_reference").input_value() == reference  # kept
     council.submit("Save draft", "referral draft")
     referral_url = council.page.url
