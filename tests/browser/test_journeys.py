@@ -173,6 +173,9 @@ def test_commissioner_and_providers_journeys_and_the_childs_data(stack, api, vis
         bidder.page.get_by_role("link", name=f"care-plan-{tag}.pdf").click()
     got = Path(download.value.path()).read_bytes()
     assert hashlib.sha256(got).hexdigest() == hashlib.sha256(PDF).hexdigest()
+    again = bidder.page.goto(f"{stack.url}/referrals/{referral_id}/child")
+    bidder.check("child details (winner, again)")
+    assert again.headers.get("cache-control") == "no-store"  # not kept by the browser
 
     other = visitor("journeys-loser")
     other.sign_in(world["loser_user"], label="loser sign in")

@@ -19,6 +19,7 @@ from services.referral.messages import ChildReferenceRequest, ErasureRequest, Le
 bp = Blueprint("web_child", __name__)
 OWNER = ("commissioner", "lead")
 READERS = (*OWNER, "provider")
+NO_STORE = {"Cache-Control": "no-store"}
 LABELS = {"reason": "Reason", "file": "Document", "child_reference": "Child reference"}
 
 
@@ -31,9 +32,10 @@ def _url(referral_id: str) -> str:
 def show(referral_id, errors=None):
     child = rpc("referral", "child_data", referral_id)  # 404 unless entitled (§13)
     attachments = rpc("referral", "list_attachments", referral_id)["items"]
-    return page("child.html", title="The child's details", child=child,
-                attachments=attachments, owner=g.user.role in OWNER, errors=errors or [],
-                form=request.form)
+    html, status = page("child.html", title="The child's details", child=child,
+                        attachments=attachments, owner=g.user.role in OWNER,
+                        errors=errors or [], form=request.form)
+    return html, status, NO_STORE  # personal data: not kept in the browser's cache
 
 
 def _act(referral_id, done: str, method: str, *args):
@@ -75,7 +77,9 @@ def download(referral_id, attachment_id):
     if found["content_base64"] is None:
         flash("That document was erased with the child's personal data.")
         return redirect(_url(referral_id))
-    return file_response(found)
+    response = file_response(found)
+    response.headers.update(NO_STORE)
+    return response
 
 
 @bp.post("/referrals/<referral_id>/child/legal-hold")
@@ -147,5 +151,4 @@ def subject_rights_act():
         "qualification": {"note": "qualification holds no personal data about children"}}
     return Response(json.dumps(document, indent=2), headers={
         "Content-Type": "application/json",
-        "Content-Disposition": 'attachment; filename="child-data-export.json"',
-        "Cache-Control": "no-store"})
+        "Content-Disposition": 'attachment; filename="child-data-export.json"', **NO_STORE})
