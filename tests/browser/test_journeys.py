@@ -53,7 +53,7 @@ def world(stack, api):
 
 
 def test_commissioner_and_providers_journeys_and_the_childs_data(stack, api, visitor, world,
-                                                                 tmp_path):
+                                                                 mailbox, tmp_path):
     tag, home = world["tag"], world["home"]
     winner, loser, market = world["winner"], world["loser"], world["market"]
     child_name, dob, address = f"Rowan Quill {tag}", "2013-04-21", f"7 Larch Close {tag}, Leeds"
@@ -136,8 +136,9 @@ def test_commissioner_and_providers_journeys_and_the_childs_data(stack, api, vis
     bids = ok(winner.provider.get(f"/api/v1/referrals/{referral_id}/bids"))["items"]
     assert [b["core_costs"][heads[0]] for b in bids if b["bid_id"] == won["bid_id"]] == [
         "250.00"]
+    invitation = mailbox.wait(f"willow-{tag}@home.example", "referral", seconds=60)
     bidder.goto("/notifications", "provider notifications")
-    assert bidder.page.locator("tbody tr").count() >= 1
+    assert invitation["subject"] in bidder.page.inner_text("tbody")  # what it was sent (§8)
 
     # --- the commissioner attaches the care plan, closes, scores, evaluates, awards -------
     council.goto(f"/referrals/{referral_id}/child", "child details (owner)")
