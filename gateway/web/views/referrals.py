@@ -5,6 +5,7 @@ referral service decides who sees what: anyone else gets its 404."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -124,9 +125,23 @@ def _preview_weights(data: dict, categories: dict) -> dict:
     return rpc("scoring", "resolve_weights", request_)
 
 
+ROWS = {"children": 2, "needs": 3, "features": 3}
+"""The form's rows of each list at least; a draft with more shows them all and one blank row
+more, so that saving an edit never drops an entry the API or an earlier edit added."""
+
+
+def _rows(form) -> dict[str, int]:
+    rows = dict(ROWS)
+    for key in form:
+        match = re.match(r"(children|needs|features)\.(\d+)\.", key)
+        if match:
+            rows[match[1]] = max(rows[match[1]], int(match[2]) + 2)
+    return rows
+
+
 def _form_page(context: dict, form, errors=None, weights=None):
     return page("referral_form.html", **context, form=form, errors=errors or [],
-                weights=weights, weight_names=WEIGHT_NAMES)
+                weights=weights, weight_names=WEIGHT_NAMES, rows=_rows(form))
 
 
 def _categories() -> dict:

@@ -42,3 +42,14 @@ def test_weights_are_all_six_or_none():
                     "weights.F"), ("60", "20", "5", "5", "5", "5"), strict=True))
     body = ReferralCreate.model_validate(_referral_body(MultiDict({**form, **six})))
     assert body.weights.P == 60 and body.price_weight is None
+
+
+def test_the_edit_form_has_a_row_for_every_child_need_and_feature_of_the_draft():
+    """A draft made through the API may hold more than the form's blank rows: the edit
+    form shows every one of them and a blank row more, so saving never drops one."""
+    from gateway.web.views.referrals import _rows
+
+    assert _rows({}) == {"children": 2, "needs": 3, "features": 3}
+    big = {**SPEC, "children": [{"age": 9}, {"age": 11}, {"age": 13}],
+           "needs": [{"code": f"N{i}", "label": f"need {i}", "marks": 1} for i in range(5)]}
+    assert _rows(_form_of(big)) == {"children": 4, "needs": 6, "features": 3}
