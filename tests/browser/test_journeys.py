@@ -94,10 +94,13 @@ def test_commissioner_and_providers_journeys_and_the_childs_data(stack, api, vis
     council.check("edit the draft")
     assert council.page.locator("#children-0-name").input_value() == child_name
     council.fill({"radius_miles": "3", "desired_outcomes": "attend school full time\n"
-                  "keep in touch with a sibling"})
+                  "keep in touch with a sibling and Mr Hale"})
     council.submit("Save changes", "draft changed")
     assert "Your changes to the draft are saved" in council.page.inner_text(
         ".govuk-notification-banner")
+    # §13: free text that looks like a name is flagged before providers can read it
+    assert "Desired outcome 2 looks like a person's name" in council.page.inner_text(
+        "#personal-data-warnings + ul")
     council.submit("Publish referral", "publish refused: too few")
     assert "Widen the radius" in council.page.content()  # told to widen (§5)
     council.page.locator("#accept_fewer").check()
