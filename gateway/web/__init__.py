@@ -28,7 +28,7 @@ STATIC = HERE / "static"
 SERVICE_NAME = "Children's placements DPS"
 VIEWS = ("sign_in", "home", "people", "establishments", "applications", "referrals",
          "placements", "publication", "audit", "memberships", "inspections", "dps_settings",
-         "categories", "uplifts", "benchmarks", "cost_shares", "reviews")
+         "categories", "uplifts", "benchmarks", "cost_shares", "reviews", "phone")
 NO_SESSION = ("/api/", "/assets/", "/health", "/metrics", "/openapi.json")
 
 CSP = {

@@ -113,3 +113,14 @@ def test_a_category_form_sends_only_its_changes_and_a_blank_cap_removes_it():
     assert patch == {"min_invited": 4, "cost_heads": ["premises", "core_staffing", "vehicles"],
                      "affordability_cap": "5000.00",
                      "authority_caps": {"KCC": None, "ESCC": "3500.00"}}
+
+
+def test_a_phone_for_sms_codes_is_a_uk_mobile_kept_in_e164_and_shown_masked():
+    from gateway.web import sms
+
+    assert sms.uk_mobile("07700 900 982") == "+447700900982"
+    assert sms.uk_mobile("+44 (0)7700-900982") is None  # ambiguous: refused
+    assert sms.uk_mobile("+44 7700 900982") == "+447700900982"
+    assert sms.uk_mobile("01273 123456") is None  # a landline gets no text message
+    assert sms.uk_mobile("0770090098") is None
+    assert sms.masked("+447700900982") == "07… …982"
