@@ -91,3 +91,7 @@ def test_the_contract_manager_sets_an_uplift_and_reads_cost_shares_and_reviews(
     manager.submit("Show performance", "an establishment's performance")
     assert manager.heading() == placed.name
     assert "Core competency score" in manager.page.inner_text("main")
+
+    # §10 page by page: the lead's pages are not the contract manager's
+    for path in ("/memberships", f"/memberships/{placed.id}", "/applications"):
+        assert manager.page.goto(stack.url + path).status == 403, path

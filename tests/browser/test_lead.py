@@ -74,6 +74,10 @@ def test_the_lead_decides_and_manages_memberships(stack, visitor, market):
     assert "admitted again" in lead.page.inner_text(".govuk-notification-banner")
     assert "reinstated by lead" in lead.page.inner_text("main")
 
+    # §10 page by page: uplifts and the contract manager's reviews are not the lead's
+    for path in ("/uplifts", "/reviews"):
+        assert lead.page.goto(stack.url + path).status == 403, path
+
 
 def test_the_lead_changes_dps_and_category_settings(stack, visitor, market):
     before = ok(market.lead.get("/api/v1/dps"))
