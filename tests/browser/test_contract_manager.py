@@ -79,6 +79,7 @@ def test_the_contract_manager_sets_an_uplift_and_reads_cost_shares_and_reviews(
                   "effective_from": date(2031 + random.randrange(60), 4, 1).isoformat()})
     manager.submit("Set uplift", "uplift set")
     assert "goes up by 3.1" in manager.page.inner_text(".govuk-notification-banner")
+    assert "3.1%" in manager.page.locator("table").last.inner_text()  # listed, newest first
 
     manager.goto("/cost-shares", "cost shares")
     assert "KCC" in manager.page.inner_text("table")

@@ -1,10 +1,11 @@
 """The lead's journeys in a real browser (issue 11, RULES §12 page by page): the
 application queue and a decision with a failed criterion's reason (§4.3); an inspection
-recorded (§4.1); a membership suspended for a criterion and reinstated once the provider
-resubmits its evidence (§4.5); the DPS's period of validity, entry closed and reopened and a
-scheduled closure (§3); a category setting changed as a new version, every version readable
-(§2). Settings every other test relies on are put back as they were, in the browser, and in
-any case by the API at the end. axe-core checks and a screenshot follow every page."""
+recorded (§4.1); a membership suspended for a criterion, reinstated once the provider
+resubmits its evidence, re-verified and removed (§4.5); the DPS's period of validity, entry
+closed and reopened and a scheduled closure (§3); a category setting changed as a new
+version, every version readable (§2). Settings every other test relies on are put back as
+they were, in the browser, and in any case by the API at the end. axe-core checks and a
+screenshot follow every page."""
 
 from __future__ import annotations
 
@@ -73,6 +74,17 @@ def test_the_lead_decides_and_manages_memberships(stack, visitor, market):
     lead.submit(f"Accept the evidence and reinstate {CATEGORY}", "reinstated")
     assert "admitted again" in lead.page.inner_text(".govuk-notification-banner")
     assert "reinstated by lead" in lead.page.inner_text("main")
+
+    # --- the yearly re-verification, then removal (§4.5) ---
+    lead.page.get_by_text(f"Record the yearly re-verification of {CATEGORY}").click()
+    lead.submit(f"Record re-verification of {CATEGORY}", "re-verified")
+    assert "next is due in a year" in lead.page.inner_text(".govuk-notification-banner")
+    lead.page.get_by_text(f"Remove the {CATEGORY} membership from the DPS").click()
+    lead.submit(f"Remove {CATEGORY} membership", "removal refused without a reason")
+    assert "Reason for removal" in lead.page.inner_text(".govuk-error-summary")
+    lead.fill({f"{CATEGORY}-removal_reason": "The home closed"})
+    lead.submit(f"Remove {CATEGORY} membership", "removed")
+    assert "removed" in lead.page.inner_text(".govuk-notification-banner")
 
     # §10 page by page: uplifts and the contract manager's reviews are not the lead's
     for path in ("/uplifts", "/reviews"):

@@ -1,8 +1,9 @@
 """Memberships after admission (RULES §4.5): the lead reads every establishment's
 memberships, suspends one for a pass/fail criterion that no longer holds (for every
 authority: no new referrals, open bids withdrawn) and reinstates it once the provider has
-resubmitted that criterion's evidence, its history kept. Inspections are recorded on the
-same page (``views/inspections.py``)."""
+resubmitted that criterion's evidence, its history kept; records the yearly
+re-verification (a failed criterion suspends) and removes a membership. Inspections are
+recorded on the same page (``views/inspections.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pydantic import ValidationError
 
 from gateway.web.pages import errors_from, page, rpc, signed_in
 from services.common.errors import DomainError
-from services.qualification.messages import SuspendRequest
+from services.qualification.messages import MembershipRemoval, Reverification, SuspendRequest
 
 bp = Blueprint("web_memberships", __name__)
 STATUSES = ("admitted", "suspended", "removed")
@@ -79,4 +80,48 @@ def reinstate(establishment_id, category):
             raise
         return establishment_page(establishment_id, errors_from(exc))
     flash(f"The {category} membership is admitted again; its history is kept.")
+    return redirect(f"/memberships/{establishment_id}")
+
+
+def _refused(establishment_id: str, category: str, exc: Exception, labels: dict,
+             fields: dict):
+    """The page again with the errors on this category's form fields (``fields``: the
+    model's field → the form's)."""
+    if isinstance(exc, DomainError) and exc.status not in (409, 422):
+        raise exc
+    errors = [{**e, "field": f"{category}-{fields.get(e['field'], e['field'])}"
+               if e.get("field") else None} for e in errors_from(exc, labels)]
+    return establishment_page(establishment_id, errors)
+
+
+@bp.post("/memberships/<establishment_id>/<category>/reverification")
+@signed_in("lead")
+def reverify(establishment_id, category):
+    form = request.form
+    failed = form.get(f"{category}.failed_criterion", "").strip()
+    try:
+        body = Reverification.model_validate(
+            {"failed_criterion": failed or None,
+             "reason": form.get(f"{category}.reverify_reason", "").strip() or None})
+        rpc("qualification", "reverify_membership", establishment_id, category, body)
+    except (ValidationError, DomainError) as exc:
+        return _refused(establishment_id, category, exc, {
+            "failed_criterion": "Criterion that fails", "reason": "Reason"},
+            {"reason": "reverify_reason"})
+    flash(f"The {category} re-verification is recorded" + (
+        f": suspended for {failed}" if failed else "; the next is due in a year"))
+    return redirect(f"/memberships/{establishment_id}")
+
+
+@bp.post("/memberships/<establishment_id>/<category>/removal")
+@signed_in("lead")
+def remove(establishment_id, category):
+    try:
+        body = MembershipRemoval.model_validate(
+            {"reason": request.form.get(f"{category}.removal_reason", "")})
+        rpc("qualification", "remove_membership", establishment_id, category, body)
+    except (ValidationError, DomainError) as exc:
+        return _refused(establishment_id, category, exc, {"reason": "Reason for removal"},
+                        {"reason": "removal_reason"})
+    flash(f"The {category} membership is removed. The establishment may apply again.")
     return redirect(f"/memberships/{establishment_id}")

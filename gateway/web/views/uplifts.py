@@ -20,8 +20,9 @@ LABELS = {"category": "Category", "cost_head": "Cost head", "percent": "Uplift",
 def _page(category: str, form, errors=None):
     categories = rpc("qualification", "list_categories")["items"]
     chosen = next((c for c in categories if c["code"] == category), categories[0])
+    set_ = rpc("contracts", "list_uplifts", {"category": chosen["code"]})["items"]
     return page("uplifts.html", title="Uplifts", categories=categories, chosen=chosen,
-                form=form, errors=errors or [])
+                uplifts=set_, form=form, errors=errors or [])
 
 
 @bp.get("/uplifts")
