@@ -41,6 +41,9 @@ def test_the_lead_decides_and_manages_memberships(stack, visitor, market):
     lead.goto("/applications", "queue")
     lead.page.get_by_role("link", name=waiting.name).click()
     lead.check("application to decide")
+    lead.fill({"reason": "Waiting for the accountant's letter"})  # §4.3: 15 working days
+    lead.submit("Extend the evaluation", "evaluation extended")
+    assert "the decision is now due on" in lead.page.inner_text(".govuk-notification-banner")
     lead.page.locator("#pass_fail-FINANCIAL-result-2").check()  # Fail
     lead.fill({"pass_fail-FINANCIAL-reason": "Accounts show a going-concern warning"})
     for field in lead.page.locator("input[id^='scores-']").all():
