@@ -60,7 +60,8 @@ Modules
 -------
 ``vocabulary`` (literals and fixed numbers), ``problems`` (InvalidInput collection),
 ``calendar`` (UK dates, working days, §4.3), ``geo`` (§5 distances), ``categories`` (§2),
-``dps`` (§3), ``content`` (application answers, §4.1–§4.4), ``decisions`` (§4.2, §4.3,
+``dps`` (§3), ``markets`` (§11.1, §11.2: several DPSs and dynamic markets), ``content``
+(application answers, §4.1–§4.4), ``decisions`` (§4.2, §4.3,
 §7.4 scores), ``applications`` (the Application aggregate), ``membership`` (§4.5),
 ``establishment`` (the Establishment aggregate, with its mixins ``establishment_commands``
 and ``establishment_changes``), ``eligibility`` (§5). Everything public is re-exported
@@ -131,6 +132,18 @@ from services.qualification.domain.geo import (
     bounding_box,
     haversine_miles,
 )
+from services.qualification.domain.markets import (
+    FIRST_DPS_ID,
+    PA2023,
+    PCR2015,
+    Market,
+    Part,
+    check_frozen_conditions,
+    check_period_change,
+    check_ppon,
+    new_market,
+    regime_config,
+)
 from services.qualification.domain.membership import (
     CURRENT_MEMBERSHIP_STATES,
     MEMBERSHIP_MACHINE,
@@ -200,6 +213,16 @@ __all__ = [
     "total_weekly_core_cost",
     "DpsSettings",
     "apply_dps_change",
+    "FIRST_DPS_ID",
+    "PA2023",
+    "PCR2015",
+    "Market",
+    "Part",
+    "check_frozen_conditions",
+    "check_period_change",
+    "check_ppon",
+    "new_market",
+    "regime_config",
     "Contact",
     "InspectionJudgement",
     "CriterionAnswer",

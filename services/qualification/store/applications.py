@@ -50,6 +50,7 @@ class Applications:
                 establishment_id=app.establishment_id,
                 provider_id=app.provider_id,
                 category=app.category,
+                dps_id=app.dps_id,
                 created_at=app.created_at,
                 **application_to_row(app, at),
             )
