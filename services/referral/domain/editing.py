@@ -124,7 +124,9 @@ class Editing:
         _future(deadline, now)
         spec = self.spec.model_copy(update={"deadline": deadline})
         return type(self).create(
-            principal, spec, self.weights, now, category_min_invited=self.min_invited
+            principal, spec, self.weights, now, category_min_invited=self.min_invited,
+            procurement=None if self.procurement is None else type(self.procurement)(
+                dps_id=self.procurement.dps_id, regime=self.procurement.regime),
         )
 
     def place_in_block(

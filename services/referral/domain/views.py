@@ -69,6 +69,7 @@ class ReferralViews:
                 cancel_reason=self.cancel_reason,
                 personal_data=self.personal_data,
                 legal_hold=self.legal_hold,
+                procurement=None if self.procurement is None else self.procurement.to_view(),
             )
         own = access.invitations_of(principal, self)
         if not own:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from services.referral.domain import DirectPlacement, require_admitted
+from services.referral.domain.procurement import Procurement
 from services.referral.messages import (
     DirectPlacementCreate,
     DirectPlacementView,
@@ -17,8 +18,9 @@ def record_direct_placement(
     request: DirectPlacementCreate, uow, principal: Mapping, peers
 ) -> DirectPlacementView:
     """``POST /direct-placements``: recorded, audited, and announced to contracts."""
+    market = peers.market(request.dps_id)  # §11.1: under the default market if not given
     establishment = require_admitted(
-        peers.establishment(request.establishment_id), request.category
+        peers.establishment(request.establishment_id), request.category, market.dps_id
     )
     placement = DirectPlacement.record(
         principal,
@@ -26,6 +28,8 @@ def record_direct_placement(
         establishment.provider_id,
         uow.now(),
         establishment_name=establishment.name,
+        procurement=Procurement(dps_id=market.dps_id, regime=market.regime).valued(
+            request.weekly_price, None),
     )
     sealed = uow.store.add_direct_placement(placement)
     uow.audit(
@@ -41,6 +45,7 @@ def record_direct_placement(
             "provider_id": placement.provider_id,
             "reason_code": request.reason_code,
             "weekly_price": request.weekly_price,
+            "procurement": placement.procurement,
         },
     )
     for event in placement.events:  # §13: the child reference travels sealed only
