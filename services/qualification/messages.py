@@ -696,7 +696,6 @@ class ApplicationView(ApplicationUpdate, Reply):
     overdue: StrictBool
     decision: DecisionView | None
     dps_id: str = "dps-1"
-    regime: Regime = "PCR2015_DPS"
     exclusion_check: dict | None = Field(
         None, description="the lead's debarment-list and exclusion check (RULES §11.2, s.62)")
 
