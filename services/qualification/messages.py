@@ -559,6 +559,8 @@ class EligibleQuery(Request):
     """GET /establishments/eligible: who a referral at this point would invite (§5), for
     the caller's own authority."""
 
+    dps_id: str | None = Field(None, max_length=64, description="members of this market "
+                               "only (RULES §11.3)")
     category: CategoryCode
     lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
     lon: float = Field(ge=-180, le=180, allow_inf_nan=False)

@@ -213,9 +213,12 @@ class QualificationService(AuditRpc):
         )
 
     @rpc
-    def standings(self, category: str, establishment_ids: list[str]) -> dict:
-        """§6.2, §6.3: admitted, status and competency now (referral at the deadline)."""
-        q = parse(m.StandingsQuery, {"category": category, "establishment_ids": establishment_ids})
+    def standings(self, category: str, establishment_ids: list[str],
+                  dps_id: str | None = None) -> dict:
+        """§6.2, §6.3: admitted, status and competency now (referral at the deadline), in
+        the market ``dps_id`` when given (§11.3)."""
+        q = parse(m.StandingsQuery, {"category": category, "establishment_ids": establishment_ids,
+                                     "dps_id": dps_id})
         return eligibility.standings(q, self.db.uow())
 
     # ==== applications (§4, §4.3) ============================================================
