@@ -98,16 +98,17 @@ class MembershipCommands:
         self, category: str, config: CategoryConfig, now: datetime
     ) -> m.MembershipReinstated:
         """§4.5: the lead accepts the resubmitted evidence (one for every failed criterion)
-        and the membership is admitted again, its history kept."""
+        and the membership is admitted again, its history kept. A notice of intended removal
+        (s.37(4)) needs no evidence: reinstating withdraws it after the supplier's answer."""
         ms = self.membership(category)
         if ms.state != "suspended":
             raise Conflict(f"the {category} membership is {ms.state}; it cannot be reinstated")
         failures, pending = ms._episode()
-        missing = [c for c in failures if c not in pending]
+        missing = [c for c in failures if c not in pending and c != REMOVAL_NOTICE]
         if missing:
             raise Conflict(f"no resubmitted evidence yet for {', '.join(missing)}")
         today = london_date(now)
-        accepted = {c: pending[c].answer for c in failures}
+        accepted = {c: pending[c].answer for c in failures if c != REMOVAL_NOTICE}
         expired = [c for c, a in accepted.items() if a.expires_on and a.expires_on <= today]
         if expired:
             raise Conflict(f"the resubmitted evidence has expired for {', '.join(expired)}")
@@ -122,7 +123,9 @@ class MembershipCommands:
         ms._move("admitted")
         ms.milestones.append(
             Milestone(
-                "reinstated", now, "lead", reason=f"evidence accepted for {', '.join(accepted)}"
+                "reinstated", now, "lead",
+                reason=f"evidence accepted for {', '.join(accepted)}" if accepted
+                else "the intended removal withdrawn (s.37(4))"
             )
         )
         costs = ms.costs_on(today)
@@ -168,10 +171,11 @@ class MembershipCommands:
         ms = self.membership(category, dps_id)
         if not _is_text(reason):
             raise InvalidInput.at(["reason"], "is required")
-        notice = next((s for s in reversed(ms.milestones) if s.kind == "removal_notified"), None)
-        if require_notice and ms.current and (notice is None or any(
-                s.kind in ("admitted", "reinstated") and s.at > notice.at
-                for s in ms.milestones)):
+        since = next((i for i in range(len(ms.milestones) - 1, -1, -1)
+                      if ms.milestones[i].kind in ("admitted", "reinstated")), -1)
+        notice = next((s for s in ms.milestones[since + 1:] if s.kind == "removal_notified"),
+                      None)
+        if require_notice and ms.current and notice is None:
             raise Conflict(
                 "the supplier must first be told the decision to remove it and the reasons "
                 "(Procurement Act 2023 s.37(4)): POST …/removal-notice, then remove",

@@ -70,6 +70,9 @@ class Editing:
         self.spec = spec
         self.weights = weights
         self.min_invited = spec.min_invited or category_min_invited
+        if self.procurement is not None:  # §11.4: valued again from the edited record
+            self.procurement = self.procurement.valued(spec.weekly_price_ceiling,
+                                                       spec.expected_weeks)
 
     def extend_deadline(
         self, principal: Mapping, request: DeadlineRequest, now: datetime

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from services.common.errors import Conflict
 from services.referral.domain import DirectPlacement, require_admitted
 from services.referral.domain.procurement import Procurement
 from services.referral.messages import (
@@ -19,6 +20,9 @@ def record_direct_placement(
 ) -> DirectPlacementView:
     """``POST /direct-placements``: recorded, audited, and announced to contracts."""
     market = peers.market(request.dps_id)  # §11.1: under the default market if not given
+    if market.status not in ("open", "entry_closed") or market.state != "established":
+        raise Conflict(f"the market {market.dps_id} is {market.status}: no placement can be "
+                       "made under it (RULES §11.1)")
     establishment = require_admitted(
         peers.establishment(request.establishment_id), request.category, market.dps_id
     )

@@ -344,3 +344,21 @@ def test_migration_invites_each_admitted_establishment_with_a_prefilled_applicat
         markets.migrate_market(
             m.MarketMigrate(title="x", valid_from=date(2026, 12, 1), valid_to=date(2027, 1, 1)),
             uow(), LEAD, dps_id=new["dps_id"], lead_authority="WSCC")
+
+
+def test_the_lead_may_withdraw_an_intended_removal_after_the_supplier_answers(uow):
+    mk = established(uow)
+    est, app = _apply(uow, mk["dps_id"])
+    applications.submit_application(app["id"], uow(), P1)
+    applications.record_exclusion_check(m.ExclusionCheck(debarment_list_checked=True), uow(),
+                                        LEAD, application_id=app["id"])
+    _decide(uow, app["id"])
+    memberships.notify_removal(m.RemovalNotice(reasons="late returns"), uow(), LEAD,
+                               establishment_id=est["id"], category="SEN")
+    back = memberships.reinstate_membership(None, uow(), LEAD, establishment_id=est["id"],
+                                            category="SEN")
+    assert back["status"] == "admitted"
+    assert back["history"][-1]["reason"] == "the intended removal withdrawn (s.37(4))"
+    with pytest.raises(Conflict):  # a new notice is needed before any removal
+        memberships.remove_membership(m.MembershipRemoval(reason="x"), uow(), LEAD,
+                                      establishment_id=est["id"], category="SEN")
