@@ -56,6 +56,16 @@ Choices made where RULES is silent
   per due date (``reverification_due`` event); the lead then records the re-check.
 - An establishment's location and categories are fixed after registration (referral
   snapshots and distances rely on them); name, address, capacity and contacts can change.
+- Markets (§11.1, issue 14): the DPS of before is ``dps-1`` (PCR 2015), the default
+  market that ``GET /dps`` shows and that applications go to when they name none. A PCR
+  DPS's last day is 23 February 2029 whatever its stored period; ending a market early is
+  not a change of its period. Under the Act INSURANCE is not a condition of membership
+  (s.36(2)): it is left out of completeness, decision and the evidence timer's suspensions
+  and checked at award; the other §4.1 criteria stay (FINANCIAL judges risk, it does not
+  require audited accounts). The conditions frozen by s.36(7) are the pass/fail criteria,
+  insurance minimums and cost heads; weights, caps, tender settings are not conditions.
+  A notice of intended removal (s.37(4)) suspends for ``REMOVAL_NOTICE``; the lead then
+  removes, or reinstates (withdrawing it).
 Modules
 -------
 ``vocabulary`` (literals and fixed numbers), ``problems`` (InvalidInput collection),

@@ -3,7 +3,7 @@ re-verification and removal, each on a locked establishment."""
 
 from __future__ import annotations
 
-from services.common.errors import NotFound
+from services.common.errors import InvalidInput, NotFound
 from services.qualification import access
 from services.qualification import domain as d
 from services.qualification import messages as m
@@ -39,12 +39,17 @@ def suspend_membership(command: m.SuspendRequest, uow, principal: dict | None, *
                        establishment_id: str, category: str) -> dict:
     """§4.5: only for a pass/fail criterion that no longer holds; all authorities (§10:
     the lead only)."""
+
+    def suspend(est: d.Establishment, config, now) -> None:
+        market = market_for(uow, est.membership(category, command.dps_id).dps_id)
+        if command.criterion in market.conditions_exclude():  # §11.2, s.36(2)
+            raise InvalidInput.at(["criterion"], f"{command.criterion} is not a condition of "
+                                  f"membership of the dynamic market {market.dps_id} "
+                                  "(Procurement Act 2023 s.36(2)); it is checked at award")
+        est.suspend(category, command.criterion, command.reason, config, now, command.dps_id)
+
     return _run(uow, principal, establishment_id, category, access.LEAD,
-                "membership.suspended",
-                lambda est, config, now: est.suspend(category, command.criterion,
-                                                     command.reason, config, now,
-                                                     command.dps_id),
-                dps_id=command.dps_id)
+                "membership.suspended", suspend, dps_id=command.dps_id)
 
 
 def resubmit_evidence(command: m.Resubmission, uow, principal: dict | None, *,

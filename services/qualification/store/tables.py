@@ -4,9 +4,10 @@ Aggregates (``domain.Establishment`` with its memberships, ``domain.Application`
 loaded and saved by the repositories of this package; the database guards the rules that span rows
 (DESIGN: digitalmarketplace-api):
 
-- one open (draft or submitted) application per establishment and category, and one
-  current (admitted or suspended) membership per establishment and category: partial
-  unique indexes;
+- one open (draft or submitted) application per establishment, category and market, and
+  one current (admitted or suspended) membership per establishment, category and market
+  (RULES §11.1: a member of a PCR DPS and of its successor dynamic market at once):
+  partial unique indexes;
 - history is append-only: milestones, inspections, prices (RULES §7.2) and competency
   moves (§4.5, §7.4) are only ever inserted;
 - commands lock the establishment row (``FOR UPDATE``), so one establishment's

@@ -362,3 +362,25 @@ def test_the_lead_may_withdraw_an_intended_removal_after_the_supplier_answers(uo
     with pytest.raises(Conflict):  # a new notice is needed before any removal
         memberships.remove_membership(m.MembershipRemoval(reason="x"), uow(), LEAD,
                                       establishment_id=est["id"], category="SEN")
+
+
+def test_a_dynamic_market_membership_is_not_suspended_for_insurance(uow):
+    mk = established(uow)
+    est, app = _apply(uow, mk["dps_id"])
+    applications.submit_application(app["id"], uow(), P1)
+    applications.record_exclusion_check(m.ExclusionCheck(debarment_list_checked=True), uow(),
+                                        LEAD, application_id=app["id"])
+    _decide(uow, app["id"])
+    with pytest.raises(InvalidInput) as err:
+        memberships.suspend_membership(
+            m.SuspendRequest(criterion="INSURANCE", reason="lapsed"), uow(), LEAD,
+            establishment_id=est["id"], category="SEN")
+    assert "s.36(2)" in str(err.value)
+    cover = m.Resubmission.model_validate(samples.evidence("INSURANCE", NOW.date()))
+    memberships.renew_evidence(cover, uow(), P1, establishment_id=est["id"], category="SEN")
+    e = uow().store.establishments.get(est["id"])
+    expires = e.membership("SEN").evidence["INSURANCE"].expires_on
+    later = datetime.combine(expires, datetime.min.time(), UTC).replace(hour=12)
+    exempt = {mk["dps_id"]: frozenset({"INSURANCE"})}
+    assert "INSURANCE" not in {s.criterion for s in e.suspend_expired_evidence(later, exempt)}
+    assert "INSURANCE" in {s.criterion for s in e.suspend_expired_evidence(later)}  # PCR: does
