@@ -143,6 +143,15 @@ def test_two_providers_are_admitted_without_an_insurance_condition(dm):
         (ms,) = est["memberships"]
         assert (ms["dps_id"], ms["status"]) == (dps_id, "admitted")
         assert "INSURANCE" not in ms["evidence_expiry"]
+    b = dm["members"]["B"]
+    bad = b["provider"].patch(f"{V1}/providers/{b['provider_id']}", json={"ppon": "PBCP5168"})
+    assert bad.status_code == 422 and "ppon" in bad.text
+    changed = ok(b["provider"].patch(f"{V1}/providers/{b['provider_id']}",
+                                     json={"ppon": "PBCP-5168-ZDGP"}))
+    assert changed["ppon"] == "PBCP-5168-ZDGP"
+    other = dm["members"]["A"]["provider"].patch(f"{V1}/providers/{b['provider_id']}",
+                                                 json={"ppon": "PBCP-5168-ZDGP"})
+    assert other.status_code == 404  # §10: another provider's organisation
     # a member of the PCR DPS nearer the child: never invited to the market's call-off
     dm["outsider"] = market.establishment("Cedar", north_of(home, 2.0))
 
