@@ -575,6 +575,7 @@ class ApplicationQuery(Request):
     overdue: StrictBool | None = None
     category: CategoryCode | None = None
     establishment_id: str | None = None
+    dps_id: str | None = Field(None, max_length=64, description="one market's (§11.1)")
     limit: int = Field(50, ge=1, le=500)
     cursor: str | None = None
 

@@ -275,9 +275,8 @@ def test_a_pcr_dps_is_migrated_and_its_members_belong_to_both_until_it_ends(stac
     assert {i["establishment_id"] for i in new["invited"]} == {m["id"] for m in members}
     commissioner = api("commissioner", authority="KCC")
     for m in members:
-        drafts = ok(m["provider"].get(f"{V1}/applications", params={
-            "establishment_id": m["id"], "status": "draft"}))["items"]
-        (draft,) = [a for a in drafts if a["dps_id"] == new["dps_id"]]
+        (draft,) = ok(m["provider"].get(f"{V1}/applications", params={
+            "establishment_id": m["id"], "status": "draft", "dps_id": new["dps_id"]}))["items"]
         assert draft["copied_from"] == m["application_id"]
         assert "INSURANCE" not in draft["pass_fail"] and draft["core_costs"]
         ok(m["provider"].post(f"{V1}/applications/{draft['id']}/submit"))

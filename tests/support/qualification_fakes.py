@@ -92,13 +92,14 @@ class FakeApplications:
         self.rows[app.id] = stored
 
     def list(self, *, provider_id=None, status=None, overdue=None, today=None, category=None,
-             establishment_id=None, after=None, limit=50):
+             establishment_id=None, after=None, limit=50, dps_id=None):
         found = [a for a in self.rows.values()
                  if (provider_id is None or a.provider_id == provider_id)
                  and (status is None or a.status == status)
                  and (overdue is None or a.is_overdue(today) == overdue)
                  and (category is None or a.category == category)
-                 and (establishment_id is None or a.establishment_id == establishment_id)]
+                 and (establishment_id is None or a.establishment_id == establishment_id)
+                 and (dps_id is None or a.dps_id == dps_id)]
         return sorted(found, key=lambda a: (a.created_at, a.id))[:limit]
 
 

@@ -94,6 +94,7 @@ def list_applications(q: m.ApplicationQuery, uow, principal: dict | None) -> dic
             today=today,
             category=q.category,
             establishment_id=q.establishment_id,
+            dps_id=q.dps_id,
             after=after,
             limit=q.limit + 1,
         )
