@@ -86,28 +86,39 @@ class Relay:
                 listen.execute(f'LISTEN "{schema}_outbox"')
             producer = kombu.Producer(amqp.channel())
             log.info("relay connected", schemas=self.schemas)
-            due = set(self.schemas)  # everything once at start: rows written while away
-            while not self.stop.is_set():
-                full = set()  # a schema that filled a whole batch has more rows waiting
-                for schema in (x for x in self.schemas if x in due):
-                    if relay_once(work, producer, schema, s.relay_batch_size) >= \
-                            s.relay_batch_size:
-                        full.add(schema)
-                due = full or self._wait_for_rows(listen)
+            self.serve(listen, lambda schema: relay_once(work, producer, schema,
+                                                         s.relay_batch_size))
+
+    def serve(self, listen, send) -> None:
+        """Until stopped: ``send(schema)`` publishes a batch of that schema's outbox and
+        says how many rows it sent; ``listen`` is the connection that LISTENs."""
+        due = set(self.schemas)  # everything once at start: rows written while away
+        while not self.stop.is_set():
+            # a schema that filled a whole batch has more rows waiting
+            full = {schema for schema in self.schemas
+                    if schema in due and send(schema) >= self.settings.relay_batch_size}
+            # a backlog in one outbox never holds back another's newly notified rows
+            due = (full | self._notified(listen, 0)) or self._wait_for_rows(listen)
+
+    def _notified(self, listen: psycopg.Connection, timeout: float,
+                  stop_after: int | None = None) -> set[str]:
+        """The schemas that sent a ``NOTIFY`` (their outbox has new rows), waiting at most
+        ``timeout`` seconds for one."""
+        channels = {f"{schema}_outbox": schema for schema in self.schemas}
+        return {channels[n.channel] for n in listen.notifies(timeout=timeout,
+                                                             stop_after=stop_after)
+                if n.channel in channels}
 
     def _wait_for_rows(self, listen: psycopg.Connection) -> set[str]:
         """The schemas whose outbox has new rows: those that sent a ``NOTIFY`` (waiting a
         moment after the first to gather the events committed meanwhile into one batch),
         or every schema when the poll interval passes with none (the fallback for a lost
         notification)."""
-        s = self.settings
-        channels = {f"{schema}_outbox": schema for schema in self.schemas}
-        first = [n.channel for n in listen.notifies(timeout=s.relay_poll_seconds, stop_after=1)]
+        first = self._notified(listen, self.settings.relay_poll_seconds, stop_after=1)
         if not first:
             return set(self.schemas)
-        self.stop.wait(s.relay_gather_seconds)
-        later = [n.channel for n in listen.notifies(timeout=0)]
-        return {channels[c] for c in first + later if c in channels}
+        self.stop.wait(self.settings.relay_gather_seconds)
+        return first | self._notified(listen, 0)
 
 
 def main(services: list[str] | None = None) -> None:
