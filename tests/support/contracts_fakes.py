@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from types import SimpleNamespace
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from services.contracts import domain
