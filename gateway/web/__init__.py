@@ -27,7 +27,7 @@ GOVUK_DIST = HERE / "node_modules" / "govuk-frontend" / "dist" / "govuk"
 STATIC = HERE / "static"
 SERVICE_NAME = "Children's placements DPS"
 VIEWS = ("sign_in", "home", "people", "establishments", "applications", "referrals",
-         "placements", "publication", "audit")
+         "placements", "publication", "notices", "audit")
 NO_SESSION = ("/api/", "/assets/", "/health", "/metrics", "/openapi.json")
 
 CSP = {

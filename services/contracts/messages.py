@@ -50,6 +50,7 @@ __all__ = [
     "MarketEstablishedFeed",
     "MarketFeed",
     "MembershipFeed",
+    "NOTICE_TITLES",
     "NoticeMarkPublished",
     "NoticePage",
     "NoticeView",
@@ -340,6 +341,18 @@ class CostShareQuery(Request):
 
 
 NoticeType = Literal["UK4", "UK6", "UK7", "UK11", "UK12", "UK13", "UK14", "UK15", "UK16"]
+NOTICE_TITLES: dict[str, str] = {
+    "UK4": "Tender notice",
+    "UK6": "Contract award notice",
+    "UK7": "Contract details notice",
+    "UK11": "Contract termination notice",
+    "UK12": "Procurement termination notice",
+    "UK13": "Dynamic market notice - intention",
+    "UK14": "Dynamic market notice - establishment",
+    "UK15": "Dynamic market notice - modification",
+    "UK16": "Dynamic market notice - cessation",
+}
+"""§11.4's notices (UK17, payments compliance, is the authorities' own and not built here)."""
 
 
 class NoticesQuery(Request):

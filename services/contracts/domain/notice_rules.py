@@ -25,7 +25,7 @@ Pure rules; the OCDS releases themselves are built in ``notices``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -35,6 +35,7 @@ from services.common.errors import Conflict
 from services.common.money import round_pence
 from services.contracts.domain.calendar import add_working_days, award_day, quarter_of
 from services.contracts.domain.values import HUNDRED, ZERO
+from services.contracts.messages import NOTICE_TITLES as NOTICE_TITLES
 
 PCR2015_DPS = "PCR2015_DPS"
 PA2023_DYNAMIC_MARKET = "PA2023_DYNAMIC_MARKET"
@@ -46,18 +47,6 @@ UK7_DAYS = 120
 UK11_DAYS = 30
 USER_CHOICE = "user_choice"
 
-NOTICE_TITLES: Mapping[str, str] = {
-    "UK4": "Tender notice",
-    "UK6": "Contract award notice",
-    "UK7": "Contract details notice",
-    "UK11": "Contract termination notice",
-    "UK12": "Procurement termination notice",
-    "UK13": "Dynamic market notice - intention",
-    "UK14": "Dynamic market notice - establishment",
-    "UK15": "Dynamic market notice - modification",
-    "UK16": "Dynamic market notice - cessation",
-}
-"""§11.4's notices (UK17, payments compliance, is the authorities' own and not built here)."""
 NOTICE_TYPES = tuple(NOTICE_TITLES)
 
 
