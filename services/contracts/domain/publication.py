@@ -194,7 +194,11 @@ def _release(award: AwardRecord, config: PublicationConfig) -> dict[str, Any]:
                 "relationship": ["framework"],
                 "title": config.dps_title,
                 "scheme": "ocid",
-                "identifier": config.dps_ocid,
+                # §11.4: an award under a dynamic market links that market's own process,
+                # the same ocid as its notices
+                "identifier": f"{config.ocid_prefix}{award.dps_id}"
+                if award.dps_id and award.regime == "PA2023_DYNAMIC_MARKET"
+                else config.dps_ocid,
             }
         ],
         "awards": [

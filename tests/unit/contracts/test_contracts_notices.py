@@ -283,3 +283,22 @@ def test_s11_4_the_feed_filters_by_type_and_the_due_list_drops_published_notices
 def test_s10_commissioners_do_not_read_notices():
     with pytest.raises(Forbidden):
         notices.list_notices(NoticesQuery(), new_uow(FakeStore()), KCC, CONFIG)
+
+
+def test_s11_4_the_quarterly_publication_links_a_market_award_to_the_markets_ocid():
+    """§7.5 and §11.4 come from the same records: the award's release links the same market
+    process as its notices; a PCR award still links the DPS."""
+    from services.contracts import domain
+
+    store = FakeStore()
+    award(store, "mkt-1", ev.PA)
+    pa = domain.award_record(store.placements["pl-1"])
+    pcr = domain.award_record(store.placements["pl-1"])
+    pcr = type(pcr)(**{**pcr.__dict__, "award_id": "ref-pcr", "regime": None, "dps_id": None})
+    config = CONFIG.publication()
+    package = domain.build_package([pa, pcr], "2026-Q1", config)
+    links = {r["ocid"]: r["relatedProcesses"][0]["identifier"] for r in package["releases"]}
+    assert links == {"ocds-test01-ref-1": "ocds-test01-mkt-1",
+                     "ocds-test01-ref-pcr": config.dps_ocid}
+    assert store.notices["UK6:ref-1"].release["relatedProcesses"][0]["identifier"] == (
+        "ocds-test01-mkt-1")

@@ -30,6 +30,10 @@ def upgrade() -> None:
         sa.Column("entered_on", sa.Date()),
     ):
         op.add_column("placements", column, schema=S)
+    # s.53: an award's or direct placement's agreement is entered when its price is agreed:
+    # rows written before record that day
+    op.execute("UPDATE contracts.placements SET entered_on = (agreed_at AT TIME ZONE 'UTC')::date"
+               " WHERE entered_on IS NULL AND source <> 'block_place'")
     op.add_column("providers", sa.Column("ppon", sa.String(50)), schema=S)
     op.add_column("providers", sa.Column("companies_house_number", sa.String(20)), schema=S)
     op.create_table(
