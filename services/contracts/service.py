@@ -243,6 +243,10 @@ class ContractsService(AuditRpc):
         return self.db.run(notices.list_notices, parse(NoticesQuery, query), also=(self.config,))
 
     @rpc
+    def get_notice(self, notice_id: str) -> dict:
+        return self.db.run(notices.get_notice, str(notice_id)[:250])
+
+    @rpc
     def mark_notice_published(self, notice_id: str, body: dict) -> dict:
         return self.db.run(notices.mark_published, str(notice_id)[:250],
                            parse(NoticeMarkPublished, body))

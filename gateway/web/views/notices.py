@@ -42,12 +42,8 @@ def index():
 @bp.get("/notices/<path:notice_id>/release.json")
 @signed_in(*READERS)
 def release(notice_id):
-    items = [i for i in rpc("contracts", "list_notices", {"due": True})["items"]
-             + rpc("contracts", "list_notices", {"limit": 500})["items"]
-             if i["notice_id"] == notice_id]
-    if not items:
-        return page("error.html", title="Page not found", status=404), 404
-    body = json.dumps(items[0]["release"], indent=2, ensure_ascii=False)
+    notice = rpc("contracts", "get_notice", notice_id)  # an unknown id is the 404 page
+    body = json.dumps(notice["release"], indent=2, ensure_ascii=False)
     name = notice_id.replace(":", "-")
     return Response(body.encode("utf-8"), headers={
         "Content-Type": "application/json",

@@ -80,10 +80,10 @@ def record_market(event, uow, config, status: str) -> None:
 def record_market_ended(event, uow, config) -> None:
     """``market_ended`` (UK16, s.39(5)): due on the day it ends."""
     uow.store.end_market(event.dps_id, event.ended_on, uow.now(), regime=event.regime,
-                         title=event.title, lead_authority="WSCC")
+                         title=event.title, lead_authority=config.lead_authority)
     if not rules.under_act(event.regime):
         return
-    market = _market(uow, event.dps_id, event.regime, event.title)
+    market = _market(uow, event.dps_id, event.regime, event.title, config.lead_authority)
     release = nb.market_notice("UK16", market, event.occurred_at, config.notices(),
                                ended_on=event.ended_on)
     _store(uow, key=f"UK16:{event.dps_id}", code="UK16", release=release,
@@ -99,7 +99,7 @@ def record_member_change(event, uow, config, change: str) -> None:
         companies_house_number=event.companies_house_number)
     if not rules.under_act(event.regime) or not event.dps_id:
         return
-    market = _market(uow, event.dps_id, event.regime, None)
+    market = _market(uow, event.dps_id, event.regime, None, config.lead_authority)
     prefix = f"UK15:{event.dps_id}:"
     sequence = str(uow.store.notice_count(prefix) + 1)
     supplier = uow.store.supplier(event.provider_id, event.provider_name)
@@ -304,7 +304,7 @@ def list_notices(query: NoticesQuery, uow, principal: dict, config) -> dict:
     if after is not None:
         try:
             after = (datetime.fromisoformat(after[0]), str(after[1]))
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, KeyError):
             raise bad_cursor() from None
     rows = uow.store.list_notices(notice_type=query.type, start=query.from_, end=query.to,
                                   after=after, limit=query.limit + 1)
@@ -314,6 +314,15 @@ def list_notices(query: NoticesQuery, uow, principal: dict, config) -> dict:
         item.pop("_key", None)
     result["as_of"] = day.isoformat()
     return result
+
+
+def get_notice(notice_id: str, uow, principal: dict) -> dict:
+    """One notice and its release (§11.4), for the lead and the contract manager."""
+    _check_reader(principal)
+    row = uow.store.notice(notice_id)
+    if row is None:
+        raise NotFound(f"notice {notice_id} not found")
+    return notice_view(row)
 
 
 def mark_published(notice_id: str, data: NoticeMarkPublished, uow, principal: dict) -> dict:

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from services.common.clock import FixedClock
-from services.common.errors import Conflict, Forbidden
+from services.common.errors import Conflict, Forbidden, NotFound
 from services.contracts.config import ContractsConfig
 from services.contracts.handlers import feeds, notices, placements
 from services.contracts.messages import (
@@ -278,6 +278,10 @@ def test_s11_4_the_feed_filters_by_type_and_the_due_list_drops_published_notices
     with pytest.raises(Conflict):
         notices.mark_published("UK6:ref-1", NoticeMarkPublished(fts_notice_id="999999-2026"),
                                new_uow(store, at), LEAD)
+    one = notices.get_notice("UK6:ref-1", new_uow(store, at), MANAGER)
+    assert one["fts_notice_id"] == "012345-2026" and one["release"]["ocid"] == "ocds-test01-ref-1"
+    with pytest.raises(NotFound):
+        notices.get_notice("UK6:nothing", new_uow(store, at), MANAGER)
 
 
 def test_s10_commissioners_do_not_read_notices():
