@@ -841,6 +841,9 @@ class CostShareView(Reply):
     fee_percent: str
     authorities: list[_Json]
     transaction_fees_total: str
+    # §11.2 (s.38): awards under a dynamic market charge its fee to the awarded supplier,
+    # per supplier and per quarter, instead of the authorities' transaction fee
+    supplier_fees: _Json | None = None
 
 
 class NoticeView(Reply):
