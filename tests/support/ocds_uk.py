@@ -11,6 +11,7 @@ A test helper, not a production rule: the service builds releases
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -20,9 +21,19 @@ import json_merge_patch
 from jsonschema import Draft4Validator, FormatChecker
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED_OCDS = ROOT.parent / "shared" / "ocds"
-if not SHARED_OCDS.is_dir():  # a worktree beside the clone: /work/wt/<name> → /work/shared
-    SHARED_OCDS = ROOT.parents[1] / "shared" / "ocds"
+
+
+def _shared_ocds() -> Path:
+    """``../shared/ocds`` from the project root (CI has ``shared/`` beside the clone), or the
+    parent of ``DPS_OCDS_SCHEMA_DIR`` (the ``…/ocds/1.1`` folder the §7.5 tests use)."""
+    configured = os.environ.get("DPS_OCDS_SCHEMA_DIR")
+    if configured:
+        return Path(configured).resolve().parent
+    beside = ROOT.parent / "shared" / "ocds"
+    return beside if beside.is_dir() else ROOT.parents[1] / "shared" / "ocds"
+
+
+SHARED_OCDS = _shared_ocds()
 UK_EXTENSION = "ocds_uk_extension"
 
 
