@@ -27,7 +27,7 @@ GOVUK_DIST = HERE / "node_modules" / "govuk-frontend" / "dist" / "govuk"
 STATIC = HERE / "static"
 SERVICE_NAME = "Children's placements DPS"
 VIEWS = ("sign_in", "home", "people", "establishments", "applications", "referrals",
-         "placements", "publication", "notices", "audit")
+         "placements", "publication", "notices", "audit", "child", "notifications")
 NO_SESSION = ("/api/", "/assets/", "/health", "/metrics", "/openapi.json")
 
 CSP = {
@@ -49,9 +49,10 @@ NAV = {
     None: [("/sign-in", "Sign in"), ("/register", "Register your organisation")],
     "provider": [("/", "Home"), ("/establishments", "Establishments"),
                  ("/applications", "Applications"), ("/referrals", "Invitations"),
-                 ("/placements", "Placements"), ("/people", "People")],
+                 ("/placements", "Placements"), ("/notifications", "Notifications"),
+                 ("/people", "People")],
     "commissioner": [("/", "Home"), ("/referrals", "Referrals"), ("/placements", "Placements"),
-                     ("/people", "People")],
+                     ("/notifications", "Notifications"), ("/people", "People")],
     "lead": [("/", "Home"), ("/applications", "Applications"), ("/referrals", "Referrals"),
              ("/placements", "Placements"), ("/people", "People")],
     "contract_manager": [("/", "Home"), ("/publication", "Publication"),
@@ -88,6 +89,9 @@ def register(app) -> None:
     def _portal_user():
         if not is_page_request():
             return None
+        view = app.view_functions.get(request.endpoint) if request.endpoint else None
+        if getattr(view, "__dps_upload__", None):  # a file form (gateway/web/files.py)
+            request.max_content_length = view.__dps_upload__
         if request.method == "POST":
             csrf.protect()
         g.user = None
@@ -157,7 +161,8 @@ def error_page(status: int, detail: str = ""):
     """A GOV.UK error page for a portal request (the API answers problem+json)."""
     titles = {403: "You cannot open this page", 404: "Page not found",
               400: "Sorry, there is a problem", 409: "This cannot be done now",
-              405: "Page not found", 429: "Too many requests",
+              405: "Page not found", 413: "The file is too big: at most 20 MB",
+              429: "Too many requests",
               500: "Sorry, there is a problem with the service",
               503: "Sorry, the service is unavailable"}
     title = titles.get(status, "Sorry, there is a problem")

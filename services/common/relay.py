@@ -86,15 +86,28 @@ class Relay:
                 listen.execute(f'LISTEN "{schema}_outbox"')
             producer = kombu.Producer(amqp.channel())
             log.info("relay connected", schemas=self.schemas)
+            due = set(self.schemas)  # everything once at start: rows written while away
             while not self.stop.is_set():
-                sent = sum(relay_once(work, producer, schema, s.relay_batch_size)
-                           for schema in self.schemas)
-                if sent:
-                    continue
-                # sleep until a NOTIFY arrives or the poll interval passes, then gather the
-                # events committed meanwhile into one batch (one SELECT, one UPDATE)
-                for _ in listen.notifies(timeout=s.relay_poll_seconds, stop_after=1):
-                    self.stop.wait(s.relay_gather_seconds)
+                full = set()  # a schema that filled a whole batch has more rows waiting
+                for schema in (x for x in self.schemas if x in due):
+                    if relay_once(work, producer, schema, s.relay_batch_size) >= \
+                            s.relay_batch_size:
+                        full.add(schema)
+                due = full or self._wait_for_rows(listen)
+
+    def _wait_for_rows(self, listen: psycopg.Connection) -> set[str]:
+        """The schemas whose outbox has new rows: those that sent a ``NOTIFY`` (waiting a
+        moment after the first to gather the events committed meanwhile into one batch),
+        or every schema when the poll interval passes with none (the fallback for a lost
+        notification)."""
+        s = self.settings
+        channels = {f"{schema}_outbox": schema for schema in self.schemas}
+        first = [n.channel for n in listen.notifies(timeout=s.relay_poll_seconds, stop_after=1)]
+        if not first:
+            return set(self.schemas)
+        self.stop.wait(s.relay_gather_seconds)
+        later = [n.channel for n in listen.notifies(timeout=0)]
+        return {channels[c] for c in first + later if c in channels}
 
 
 def main(services: list[str] | None = None) -> None:

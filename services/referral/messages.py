@@ -542,6 +542,15 @@ class EvaluationRecord(_Model):
     shortlist: list[str]
 
 
+class PersonalDataWarning(_Model):
+    """A free-text field of the referral that appears to hold a child's name or date of
+    birth (§13): providers read it in the anonymised profile, so the commissioner should
+    check it. A warning only; nothing is refused."""
+
+    field: list[str | int] = Field(description='where, e.g. ["needs", 0, "label"]')
+    reason: str
+
+
 class ReferralView(_Model):
     """``GET /referrals/{id}`` for the owning authority (§10): the full record."""
 
@@ -566,6 +575,8 @@ class ReferralView(_Model):
     )
     personal_data: Literal["held", "erased"] = "held"
     legal_hold: str | None = None
+    personal_data_warnings: list[PersonalDataWarning] = Field(
+        default=[], description="free text that looks like a name or a date of birth (§13)")
 
 
 class PublishResult(_Model):

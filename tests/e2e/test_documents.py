@@ -100,3 +100,27 @@ def test_files_outside_the_allow_list_or_over_20_mb_are_refused(application):
                               data=PDF, headers=dict(OCTETS))
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["loc"] == ["criterion"]
     assert len(ok(a["owner"].get(url))["items"]) == before
+
+
+def test_a_suspended_membership_takes_evidence_files_for_its_failed_criterion_only(
+        stack, api):
+    """§4.5 reinstatement: once admitted an application takes no more files, except for the
+    criterion its membership is suspended for (the resubmission's evidence)."""
+    from tests.support.referral_market import Market
+
+    market = Market(stack, api)
+    est = market.establishment("Docs", (51.3, 0.4))
+    listed = ok(est.provider.get(f"{V1}/establishments/{est.id}"))
+    app_id = listed["memberships"][0]["application_id"]
+    url = f"{V1}/applications/{app_id}/evidence"
+    early = est.provider.post(url, params={"criterion": "INSPECTION", "filename": "r.pdf"},
+                              data=PDF, headers=dict(OCTETS))
+    assert early.status_code == 409  # admitted: no more evidence
+    market.suspend(est)  # for INSPECTION
+    added = ok(est.provider.post(url, params={"criterion": "INSPECTION",
+                                              "filename": "report.pdf"},
+                                 data=PDF, headers=dict(OCTETS)), 201)
+    assert added["criterion"] == "INSPECTION" and added["size"] == len(PDF)
+    other = est.provider.post(url, params={"criterion": "FINANCIAL", "filename": "f.pdf"},
+                              data=PDF, headers=dict(OCTETS))
+    assert other.status_code == 409  # only the failed criterion's evidence (§4.5)

@@ -8,7 +8,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, request
 from pydantic import ValidationError
 
-from gateway.web.pages import errors_from, nest, page, rpc, signed_in
+from gateway.web.files import file_response, upload_page, uploaded
+from gateway.web.pages import FormInvalid, errors_from, nest, page, rpc, signed_in
 from services.common.errors import DomainError
 from services.qualification.messages import (
     ApplicationCopy,
@@ -105,9 +106,37 @@ def show(application_id, errors=None):
         others = [e for e in rpc("qualification", "list_establishments",
                                  {"limit": 500})["items"]
                   if e["id"] != est["id"] and app_["category"] in e["categories"]]
+    evidence = rpc("qualification", "list_evidence", application_id)["items"]
     return page("application.html", title=f"{est['name']}: {app_['category']} application",
                 app=app_, est=est, category=category, others=others, weighted=WEIGHTED,
-                errors=errors or [], form=request.form)
+                evidence=evidence, errors=errors or [], form=request.form)
+
+
+@bp.post("/applications/<application_id>/evidence")
+@signed_in("provider")
+@upload_page
+def add_evidence(application_id):
+    """An evidence file for one pass/fail criterion of an open application (§4, issue 12):
+    PDF, DOCX, XLSX, JPEG or PNG by content, at most 20 MB; the service checks and keeps it."""
+    try:
+        filename, content = uploaded("file", "Evidence file")
+        rpc("qualification", "add_evidence", application_id,
+            {"criterion": request.form.get("criterion", ""), "filename": filename,
+             "content_base64": content})
+    except (DomainError, FormInvalid) as exc:
+        if isinstance(exc, DomainError) and exc.status in (403, 404):
+            raise
+        return show(application_id, errors=errors_from(
+            exc, {"file": "Evidence file", "criterion": "Criterion"}))
+    flash(f"{filename} is added to the application's evidence.")
+    return redirect(f"/applications/{application_id}")
+
+
+@bp.get("/applications/<application_id>/evidence/<document_id>")
+@signed_in("provider", "lead")
+def evidence_file(application_id, document_id):
+    """Download an evidence file byte for byte (its provider, the lead; audited)."""
+    return file_response(rpc("qualification", "get_evidence", application_id, document_id))
 
 
 @bp.post("/applications/<application_id>/submit")

@@ -6,9 +6,14 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, request
 from pydantic import ValidationError
 
-from gateway.web.pages import errors_from, nest, page, rpc, signed_in
+from gateway.web.files import upload_page, uploaded
+from gateway.web.pages import FormInvalid, errors_from, nest, page, rpc, signed_in
 from services.common.errors import DomainError
-from services.qualification.messages import EstablishmentCreate, EstablishmentUpdate
+from services.qualification.messages import (
+    EstablishmentCreate,
+    EstablishmentUpdate,
+    Resubmission,
+)
 
 bp = Blueprint("web_establishments", __name__)
 READERS = ("provider", "lead", "contract_manager", "commissioner")
@@ -60,13 +65,49 @@ def new():
 
 @bp.get("/establishments/<establishment_id>")
 @signed_in(*READERS)
-def show(establishment_id):
+def show(establishment_id, errors=None):
     est = rpc("qualification", "get_establishment", establishment_id)
-    apps = []
+    apps, configs = [], {}
     if g.user.role == "provider":
         apps = rpc("qualification", "list_applications",
                    {"establishment_id": establishment_id})["items"]
-    return page("establishment.html", title=est["name"], est=est, applications=apps)
+        configs = {ms["category"]: rpc("qualification", "get_category", ms["category"], None)
+                   for ms in est["memberships"] if ms["status"] == "suspended"}
+    return page("establishment.html", title=est["name"], est=est, applications=apps,
+                configs=configs, errors=errors or [], form=request.form)
+
+
+@bp.post("/establishments/<establishment_id>/memberships/<category>/resubmission")
+@signed_in("provider")
+@upload_page
+def resubmit(establishment_id, category):
+    """§4.5 reinstatement: new evidence for the criterion the membership is suspended for
+    (an answer, its evidence and, optionally, the file itself); the lead then decides."""
+    data = nest(request.form)
+    criterion = data.get("criterion", "")
+    prefix = f"resubmit-{criterion}"
+    answer = data.get("resubmit", {}).get(criterion, {})
+    has_file = bool(request.files.get("file") and request.files["file"].filename)
+    try:
+        if has_file:
+            filename, content = uploaded("file", "Evidence file")
+            answer.setdefault("evidence", f"The file {filename}")
+        body = Resubmission.model_validate({**answer, "criterion": criterion})
+        if has_file:
+            ms = next(m for m in rpc("qualification", "get_establishment", establishment_id)
+                      ["memberships"] if m["category"] == category)
+            rpc("qualification", "add_evidence", ms["application_id"],
+                {"criterion": criterion, "filename": filename, "content_base64": content})
+        rpc("qualification", "resubmit_evidence", establishment_id, category, body)
+    except (ValidationError, DomainError, FormInvalid) as exc:
+        if isinstance(exc, DomainError) and exc.status in (403, 404):
+            raise
+        errors = [dict(e, field=f"{prefix}-{e['field']}") if e.get("field") else e
+                  for e in errors_from(exc, LABELS)]
+        return show(establishment_id, errors=errors)
+    flash(f"Your new {criterion} evidence is sent. The lead authority checks it and can "
+          "reinstate the membership.")
+    return redirect(f"/establishments/{establishment_id}")
 
 
 @bp.route("/establishments/<establishment_id>/edit", methods=["GET", "POST"])

@@ -5,12 +5,14 @@ referral service decides who sees what: anyone else gets its 404."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, g, redirect, request
+from flask import Blueprint, abort, flash, g, redirect, request
 from pydantic import ValidationError
 
+from gateway.web import uk_time
 from gateway.web.pages import FormInvalid, errors_from, nest, page, rpc, signed_in
 from services.common.errors import DomainError
 from services.referral.messages import (
@@ -18,6 +20,7 @@ from services.referral.messages import (
     AwardRequest,
     BidCreate,
     CancelRequest,
+    DeadlineRequest,
     DeclineCreate,
     OutcomeScoreCreate,
     ParentChoice,
@@ -25,6 +28,7 @@ from services.referral.messages import (
     QuestionCreate,
     RadiusRequest,
     ReferralCreate,
+    ReferralUpdate,
 )
 
 bp = Blueprint("web_referrals", __name__)
@@ -50,8 +54,13 @@ def index():
                 else "Referrals", items=items)
 
 
+WEIGHT_KEYS = ("P", "C", "L", "O", "N", "F")
+WEIGHT_NAMES = {"P": "Price", "C": "Core competency", "L": "Location", "O": "Outcomes",
+                "N": "Needs", "F": "Features"}
+
+
 def _referral_body(form) -> dict:
-    data = nest(form)
+    data = nest(form, skip=("csrf_token", "preview"))
     deadline = data.get("deadline")
     if deadline:
         try:
@@ -64,23 +73,133 @@ def _referral_body(form) -> dict:
     data["needs"] = [n for n in data.get("needs", []) if n.get("code")]
     data["features"] = [dict(f, must_have=f.get("must_have") == "yes")
                         for f in data.get("features", []) if f.get("code")]
+    weights = data.pop("weights", None) or {}
+    if weights:  # all six explicitly (§6.1), or none
+        missing = [k for k in WEIGHT_KEYS if k not in weights]
+        if missing:
+            raise FormInvalid([{"field": f"weights-{k}", "text": f"{WEIGHT_NAMES[k]} weight: "
+                                "give all six weights, or none"} for k in missing])
+        data["weights"] = weights
     return data
+
+
+def _form_of(spec: dict) -> dict:
+    """A referral's spec as the form's dotted fields (to edit a draft)."""
+    form: dict = {}
+
+    def put(prefix, value):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                put(f"{prefix}.{k}" if prefix else k, v)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                put(f"{prefix}.{i}", v)
+        elif value is not None:
+            form[prefix] = value
+
+    put("", {k: v for k, v in spec.items() if k not in ("desired_outcomes", "deadline")})
+    for i, f in enumerate(spec.get("features") or []):
+        form[f"features.{i}.must_have"] = "yes" if f.get("must_have") else ""
+    form["desired_outcomes"] = "\n".join(spec.get("desired_outcomes") or [])
+    if spec.get("deadline"):
+        form["deadline"] = (datetime.fromisoformat(spec["deadline"]).astimezone(UK)
+                            .strftime("%Y-%m-%dT%H:%M"))
+    return form
+
+
+def _preview_weights(data: dict, categories: dict) -> dict:
+    """The weights the referral would use (§6.1): the scoring service rescales O, N and F
+    when only the price weight is given, exactly as it does at creation."""
+    category = categories.get(data.get("category")) or {}
+    request_ = {"weights": data.get("weights"), "has_needs": bool(data.get("needs")),
+                "has_desirable": any(not f["must_have"] for f in data.get("features", [])),
+                "template": category.get("referral_weights") or None}
+    try:
+        if data.get("weights"):
+            request_["weights"] = {k: int(v) for k, v in data["weights"].items()}
+        elif data.get("price_weight") is not None:
+            request_["price_weight"] = int(data["price_weight"])
+    except ValueError as exc:
+        raise FormInvalid([{"field": "price_weight", "text": "Weights: enter whole numbers"}]
+                          ) from exc
+    return rpc("scoring", "resolve_weights", request_)
+
+
+ROWS = {"children": 2, "needs": 3, "features": 3}
+"""The form's rows of each list at least; a draft with more shows them all and one blank row
+more, so that saving an edit never drops an entry the API or an earlier edit added."""
+
+
+def _rows(form) -> dict[str, int]:
+    rows = dict(ROWS)
+    for key in form:
+        match = re.match(r"(children|needs|features)\.(\d+)\.", key)
+        if match:
+            rows[match[1]] = max(rows[match[1]], int(match[2]) + 2)
+    return rows
+
+
+def _form_page(context: dict, form, errors=None, weights=None):
+    return page("referral_form.html", **context, form=form, errors=errors or [],
+                weights=weights, weight_names=WEIGHT_NAMES, rows=_rows(form))
+
+
+def _categories() -> dict:
+    return {c["code"]: c for c in rpc("qualification", "list_categories")["items"]}
 
 
 @bp.route("/referrals/new", methods=["GET", "POST"])
 @signed_in(*OWNER)
 def new():
-    cats = [(c["code"], c["name"]) for c in rpc("qualification", "list_categories")["items"]]
-    context = {"title": "New referral", "categories": cats, "form": request.form}
+    categories = _categories()
+    context = {"title": "New referral", "categories": [(c, v["name"]) for c, v in
+                                                       categories.items()],
+               "action": "/referrals/new", "editing": False}
     if request.method == "GET":
-        return page("referral_form.html", **context)
+        return _form_page(context, request.form)
     try:
-        body = ReferralCreate.model_validate(_referral_body(request.form))
+        data = _referral_body(request.form)
+        if request.form.get("preview"):
+            return _form_page(context, request.form, weights=_preview_weights(data, categories))
+        body = ReferralCreate.model_validate(data)
         created = rpc("referral", "create_referral", body)
     except (ValidationError, DomainError, FormInvalid) as exc:
-        return page("referral_form.html", **context, errors=errors_from(exc, LABELS))
+        return _form_page(context, request.form, errors_from(exc, LABELS))
     flash("The referral is saved as a draft. Publish it to invite providers.")
     return redirect(_url(created["referral_id"]))
+
+
+@bp.route("/referrals/<referral_id>/edit", methods=["GET", "POST"])
+@signed_in(*OWNER)
+def edit(referral_id):
+    """§5 draft edits: a draft is edited in full; the deadline is checked at publishing."""
+    referral = rpc("referral", "get_referral", referral_id)
+    if referral["status"] != "draft":
+        flash(f"The referral is {referral['status'].replace('_', ' ')}: only a draft can be "
+              "changed. Widen the radius or move the deadline instead.")
+        return redirect(_url(referral_id))
+    categories = _categories()
+    context = {"title": "Change the draft referral", "editing": True, "r": referral,
+               "categories": [(c, v["name"]) for c, v in categories.items()],
+               "action": _url(referral_id, "/edit")}
+    if request.method == "GET":
+        return _form_page(context, _form_of(referral["spec"]), weights=referral["weights"])
+    try:
+        data = _referral_body(request.form)
+        if request.form.get("preview"):
+            return _form_page(context, request.form, weights=_preview_weights(data, categories))
+        for optional in ("address", "weights", "price_weight", "incentive"):
+            data.setdefault(optional, None)  # a blank field clears it
+        ReferralCreate.model_validate({k: v for k, v in data.items() if v is not None})
+        body = ReferralUpdate.model_validate(data)
+        rpc("referral", "edit_draft", referral_id, body.model_dump(mode="json",
+                                                                   exclude_unset=True))
+    except (ValidationError, DomainError, FormInvalid) as exc:
+        if isinstance(exc, DomainError) and exc.status in (403, 404):
+            raise
+        return _form_page(context, request.form, errors_from(exc, LABELS))
+    flash("Your changes to the draft are saved.")
+    return redirect(_url(referral_id))
 
 
 @bp.get("/referrals/<referral_id>")
@@ -135,9 +254,41 @@ def publish(referral_id):
 @bp.post("/referrals/<referral_id>/radius")
 @signed_in(*OWNER)
 def widen(referral_id):
-    return _act(referral_id, "The radius is wider: newly invited providers are told.",
-                "widen_radius", model=RadiusRequest, data=nest(request.form),
-                labels={"radius_miles": "Radius"})
+    try:
+        result = rpc("referral", "widen_radius", referral_id,
+                     RadiusRequest.model_validate(nest(request.form)))
+    except (ValidationError, DomainError) as exc:
+        if isinstance(exc, DomainError) and exc.status in (403, 404):
+            raise
+        return show(referral_id, errors=errors_from(exc, {"radius_miles": "Radius"}))
+    if result["invited_total"] or result["newly_invited"]:
+        flash(f"The radius is {result['radius_miles']:g} miles: {result['invited_total']} "
+              f"invited, {result['newly_invited']} of them new and told now."
+              + (f" {result['note']}" if result.get("note") else ""))
+    else:
+        flash(f"The radius is {result['radius_miles']:g} miles. Publishing invites every "
+              "admitted establishment within it.")
+    return redirect(_url(referral_id))
+
+
+@bp.post("/referrals/<referral_id>/deadline")
+@signed_in(*OWNER)
+def extend(referral_id):
+    """§5 extension: later, never earlier, until it passes; every invited one is told."""
+    try:
+        when = datetime.fromisoformat(request.form.get("deadline", "")).replace(tzinfo=UK)
+        result = rpc("referral", "extend_deadline", referral_id,
+                     DeadlineRequest(deadline=when.isoformat()))
+    except ValueError:
+        return show(referral_id, errors=[{"field": "deadline",
+                                          "text": "New deadline: enter a date and time"}])
+    except (ValidationError, DomainError) as exc:
+        if isinstance(exc, DomainError) and exc.status in (403, 404):
+            raise
+        return show(referral_id, errors=errors_from(exc, {"deadline": "New deadline"}))
+    flash(f"The deadline is now {uk_time(result['deadline'])}: {result['told']} invited "
+          "establishments are told.")
+    return redirect(_url(referral_id))
 
 
 @bp.post("/referrals/<referral_id>/close")
@@ -209,16 +360,59 @@ def decline(referral_id):
                 labels={"reason_code": "Reason", "note": "Note"})
 
 
-@bp.post("/referrals/<referral_id>/bids")
-@signed_in("provider")
-def bid(referral_id):
+def _bid_data() -> dict:
     data = nest(request.form)
     data["needs_met"] = request.form.getlist("needs_met")
     data["features_met"] = request.form.getlist("features_met")
+    return data
+
+
+def _bid_labels(data: dict) -> dict:
+    return {**LABELS, **{f"core_costs-{k}": f"{k} (£ a week)"
+                         for k in data.get("core_costs", {})}}
+
+
+@bp.post("/referrals/<referral_id>/bids")
+@signed_in("provider")
+def bid(referral_id):
+    data = _bid_data()
     return _act(referral_id, "Your bid is submitted. You can change or withdraw it until the "
                 "deadline.", "submit_bid", model=BidCreate, data=data,
-                labels={**LABELS, **{f"core_costs-{k}": f"{k} (£ a week)"
-                                     for k in data.get("core_costs", {})}})
+                labels=_bid_labels(data))
+
+
+@bp.route("/referrals/<referral_id>/bids/<bid_id>/edit", methods=["GET", "POST"])
+@signed_in("provider")
+def edit_bid(referral_id, bid_id):
+    """Change one's own bid before the deadline (§5): the whole bid is replaced."""
+    referral = rpc("referral", "get_referral", referral_id)
+    mine = {b["bid_id"]: b for b in rpc("referral", "list_bids", referral_id).get("items")
+            or []}
+    if bid_id not in mine:
+        abort(404)
+    current = mine[bid_id]
+    category = rpc("qualification", "get_category", referral["category"], None)
+    names = {i["establishment_id"]: i["name"] for i in referral["invitations"]}
+    context = {"title": "Change your bid", "r": referral, "b": current, "category": category,
+               "establishment": names.get(current["establishment_id"], "")}
+    if request.method == "GET":
+        form = {f"core_costs.{k}": v for k, v in current["core_costs"].items()}
+        form["outcomes_statement"] = current["outcomes_statement"]
+        form["proposed_start"] = current.get("proposed_start") or ""
+        return page("bid_form.html", form=form, needs_met=current["needs_met"],
+                    features_met=current["features_met"], **context)
+    data = {**_bid_data(), "establishment_id": current["establishment_id"],
+            "variable_costs": current.get("variable_costs") or []}
+    try:
+        rpc("referral", "replace_bid", referral_id, bid_id, BidCreate.model_validate(data))
+    except (ValidationError, DomainError) as exc:
+        if isinstance(exc, DomainError) and exc.status in (403, 404):
+            raise
+        return page("bid_form.html", form=request.form, needs_met=data["needs_met"],
+                    features_met=data["features_met"],
+                    errors=errors_from(exc, _bid_labels(data)), **context)
+    flash("Your bid is changed. You can change or withdraw it until the deadline.")
+    return redirect(_url(referral_id))
 
 
 @bp.post("/referrals/<referral_id>/bids/<bid_id>/withdraw")

@@ -1,5 +1,6 @@
 """Evidence files for pass/fail criteria (issue 12, RULES §4, §10): the application's
-provider uploads them while the application is open; that provider and the lead read them
+provider uploads them while the application is open, or for the failed criterion of its
+suspended membership (§4.5 resubmission); that provider and the lead read them
 (anyone else 404). Checked by ``services.common.documents``; uploads and downloads audited."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from services.common import documents
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.qualification import access
 from services.qualification import messages as m
-from services.qualification.handlers.common import application_for
+from services.qualification.handlers.common import application_for, establishment_for
 
 
 def _view(row: dict) -> dict:
@@ -24,11 +25,26 @@ def _view(row: dict) -> dict:
     ).model_dump(mode="json")
 
 
+def _resubmitting(uow, app, criterion: str, principal) -> bool:
+    """§4.5 reinstatement: the admitted application of a membership suspended for
+    ``criterion`` takes new evidence files for that criterion (the resubmission's own)."""
+    if app.status != "admitted":
+        return False
+    est = establishment_for(uow, app.establishment_id, principal)
+    try:
+        ms = est.membership(app.category)
+    except NotFound:
+        return False
+    return (ms.state == "suspended" and ms.application_id == app.id
+            and criterion in ms.open_failures)
+
+
 def upload(application_id: str, body: m.EvidenceUpload, uow, principal: dict | None) -> dict:
     principal = access.require_role(principal, *access.PROVIDER)
     with uow:
         app = application_for(uow, application_id, principal, lock=True)
-        if app.status not in ("draft", "submitted"):
+        if app.status not in ("draft", "submitted") and not _resubmitting(
+                uow, app, body.criterion, principal):
             raise Conflict(f"a {app.status} application takes no more evidence")
         if body.criterion not in app.content.pass_fail:
             raise InvalidInput.at(["criterion"], "not a pass/fail criterion of this application")

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from services.referral import access
+from services.referral.domain.identifying import warnings_for
 from services.referral.domain.lifecycle import Status
 from services.referral.domain.parts import (
     Bid,
@@ -69,6 +70,7 @@ class ReferralViews:
                 cancel_reason=self.cancel_reason,
                 personal_data=self.personal_data,
                 legal_hold=self.legal_hold,
+                personal_data_warnings=warnings_for(self.spec),
             )
         own = access.invitations_of(principal, self)
         if not own:

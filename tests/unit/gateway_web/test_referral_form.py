@@ -1,0 +1,55 @@
+"""The portal's referral form (issue 11, RULES §5 draft edits, §6.1 weights): a draft's
+spec shown in the edit form and posted back unchanged is the same referral, and the
+weights are all six or none."""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from gateway.web.pages import FormInvalid
+from gateway.web.views.referrals import _form_of, _referral_body
+from services.referral.messages import ReferralCreate
+
+SPEC = {
+    "category": "RESIDENTIAL", "child_reference": "KCC-123",
+    "children": [{"age": 13, "name": "Rowan Quill", "date_of_birth": "2013-04-21",
+                  "gender": "girl"}, {"age": 9}],
+    "home_location": {"lat": 51.25, "lon": 0.5}, "address": "7 Larch Close",
+    "radius_miles": 20.0, "deadline": "2026-12-10T12:00:00+00:00",
+    "needs": [{"code": "N1", "label": "education on site", "marks": 3}],
+    "features": [{"code": "M1", "label": "single occupancy", "must_have": True, "marks": 0},
+                 {"code": "D1", "label": "garden", "must_have": False, "marks": 2}],
+    "desired_outcomes": ["attend school", "see a sibling"], "price_weight": 70,
+}
+
+
+def test_a_draft_shown_in_the_edit_form_and_posted_back_is_the_same_referral():
+    form = {k: str(v) for k, v in _form_of(SPEC).items()}
+    assert form["children.0.name"] == "Rowan Quill" and form["deadline"] == "2026-12-10T12:00"
+    assert form["features.0.must_have"] == "yes" and form["features.1.must_have"] == ""
+    again = ReferralCreate.model_validate(_referral_body(MultiDict(form)))
+    assert again == ReferralCreate.model_validate(SPEC)
+
+
+def test_weights_are_all_six_or_none():
+    form = {k: str(v) for k, v in _form_of(SPEC).items() if k != "price_weight"}
+    with pytest.raises(FormInvalid) as refused:
+        _referral_body(MultiDict({**form, "weights.P": "60", "weights.C": "20"}))
+    assert {e["field"] for e in refused.value.errors} == {"weights-L", "weights-O",
+                                                          "weights-N", "weights-F"}
+    six = dict(zip(("weights.P", "weights.C", "weights.L", "weights.O", "weights.N",
+                    "weights.F"), ("60", "20", "5", "5", "5", "5"), strict=True))
+    body = ReferralCreate.model_validate(_referral_body(MultiDict({**form, **six})))
+    assert body.weights.P == 60 and body.price_weight is None
+
+
+def test_the_edit_form_has_a_row_for_every_child_need_and_feature_of_the_draft():
+    """A draft made through the API may hold more than the form's blank rows: the edit
+    form shows every one of them and a blank row more, so saving never drops one."""
+    from gateway.web.views.referrals import _rows
+
+    assert _rows({}) == {"children": 2, "needs": 3, "features": 3}
+    big = {**SPEC, "children": [{"age": 9}, {"age": 11}, {"age": 13}],
+           "needs": [{"code": f"N{i}", "label": f"need {i}", "marks": 1} for i in range(5)]}
+    assert _rows(_form_of(big)) == {"children": 4, "needs": 6, "features": 3}
