@@ -18,19 +18,34 @@ bp = Blueprint("web_notices", __name__)
 READERS = ("lead", "contract_manager")
 
 
-def _render(errors=None, status_type: str = ""):
+SHOWN = 200
+
+
+def _latest(query: dict) -> dict:
+    """The feed's newest ``SHOWN`` notices, newest first (the API pages oldest first)."""
+    items, cursor = [], None
+    for _ in range(20):
+        page_ = rpc("contracts", "list_notices", {**query, "limit": 500,
+                                                  **({"cursor": cursor} if cursor else {})})
+        items = (items + page_["items"])[-SHOWN:]
+        cursor = page_["next_cursor"]
+        if not cursor:
+            break
+    return {"items": list(reversed(items))}
+
+
+def _render(errors=None):
     try:
-        query = NoticesQuery.model_validate({"type": request.args.get("type") or None,
-                                             "limit": 200})
+        query = NoticesQuery.model_validate({"type": request.args.get("type") or None})
     except ValidationError as exc:
         errors = (errors or []) + errors_from(exc, {"type": "Notice type"})
-        query = NoticesQuery(limit=200)
-    feed = rpc("contracts", "list_notices", query.model_dump(mode="json", by_alias=True,
-                                                            exclude_none=True))
+        query = NoticesQuery()
+    feed = _latest(query.model_dump(mode="json", by_alias=True, exclude_none=True))
     due = rpc("contracts", "list_notices", {"due": True})
     return page("notices.html", title="Procurement Act notices", feed=feed["items"],
                 due=due["items"], as_of=due["as_of"], chosen=query.type or "",
                 labels=NOTICE_TITLES, errors=errors)
+
 
 
 @bp.get("/notices")
