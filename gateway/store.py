@@ -63,6 +63,8 @@ users = Table(
     Column("status", String(20), nullable=False),  # invited, active, disabled
     Column("password_hash", Text),
     Column("totp_secret", String(64)),
+    Column("phone", String(20)),  # verified mobile, E.164 (§12 sign-in codes by SMS)
+    Column("phone_verified_at", DateTime(timezone=True)),
     Column("failed_attempts", Integer, nullable=False, server_default="0"),
     Column("locked_until", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -74,7 +76,7 @@ user_tokens = Table(
     "user_tokens", metadata,
     Column("id", String(36), primary_key=True),
     Column("user_id", String(36), ForeignKey("gateway.users.id"), nullable=False, index=True),
-    Column("kind", String(20), nullable=False),  # invitation, reset, sign_in_code
+    Column("kind", String(20), nullable=False),  # invitation, reset, sign_in_code, phone_check
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),

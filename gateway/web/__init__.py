@@ -27,7 +27,9 @@ GOVUK_DIST = HERE / "node_modules" / "govuk-frontend" / "dist" / "govuk"
 STATIC = HERE / "static"
 SERVICE_NAME = "Children's placements DPS"
 VIEWS = ("sign_in", "home", "people", "establishments", "applications", "referrals",
-         "placements", "publication", "notices", "audit", "child", "notifications")
+         "placements", "publication", "notices", "audit", "child", "notifications",
+         "memberships", "inspections", "dps_settings", "categories", "uplifts", "benchmarks",
+         "cost_shares", "reviews", "phone")
 NO_SESSION = ("/api/", "/assets/", "/health", "/metrics", "/openapi.json")
 
 CSP = {
@@ -52,11 +54,15 @@ NAV = {
                  ("/placements", "Placements"), ("/notifications", "Notifications"),
                  ("/people", "People")],
     "commissioner": [("/", "Home"), ("/referrals", "Referrals"), ("/placements", "Placements"),
-                     ("/notifications", "Notifications"), ("/people", "People")],
-    "lead": [("/", "Home"), ("/applications", "Applications"), ("/referrals", "Referrals"),
-             ("/placements", "Placements"), ("/people", "People")],
+                     ("/benchmarks", "Benchmarks"), ("/notifications", "Notifications"),
+                     ("/people", "People")],
+    "lead": [("/", "Home"), ("/applications", "Applications"), ("/memberships", "Memberships"),
+             ("/referrals", "Referrals"), ("/placements", "Placements"), ("/dps", "DPS"),
+             ("/categories", "Categories"), ("/people", "People")],
     "contract_manager": [("/", "Home"), ("/publication", "Publication"),
-                         ("/placements", "Placements"), ("/people", "People")],
+                         ("/placements", "Placements"), ("/uplifts", "Uplifts"),
+                         ("/benchmarks", "Benchmarks"), ("/cost-shares", "Cost shares"),
+                         ("/reviews", "Reviews"), ("/people", "People")],
     "auditor": [("/", "Home"), ("/audit", "Audit trail"), ("/people", "People")],
 }
 

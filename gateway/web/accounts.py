@@ -27,6 +27,8 @@ from services.common import audit as chain
 from services.common.uow import audit_rows, seal_audit, verify_audit
 
 INVITATION, RESET, CODE = "invitation", "reset", "sign_in_code"
+PHONE_CHECK = "phone_check"  # the code that proves a user holds a phone (§12 SMS codes)
+CODES = (CODE, PHONE_CHECK)
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class User:
     is_admin: bool
     status: str
     has_totp: bool
+    phone: str | None = None  # verified: sign-in codes go to it by SMS (§12)
 
     @property
     def principal(self) -> Principal:
@@ -54,7 +57,8 @@ def _user(row) -> User | None:
     if row is None:
         return None
     return User(row.id, row.email, row.name, row.role, row.authority, row.provider_id,
-                row.is_admin, row.status, bool(row.totp_secret))
+                row.is_admin, row.status, bool(row.totp_secret),
+                row.phone if row.phone_verified_at else None)
 
 
 def normalise(email: str) -> str:
@@ -133,6 +137,16 @@ def set_totp(engine: Engine, now: datetime, user: User, secret: str | None) -> N
         conn.execute(update(users).where(users.c.id == user.id).values(totp_secret=secret))
         record(conn, now, user.actor(), "user.totp_set" if secret else "user.totp_removed",
                user, None)
+
+
+def set_phone(engine: Engine, now: datetime, user: User, phone: str | None) -> None:
+    """A verified mobile (or none): sign-in codes go to it by SMS (§12). The audit keeps
+    only the number's last 3 digits."""
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == user.id).values(
+            phone=phone, phone_verified_at=now if phone else None))
+        record(conn, now, user.actor(), "user.phone_verified" if phone else "user.phone_removed",
+               user, {"phone_ending": phone[-3:]} if phone else None)
 
 
 def totp_secret(engine: Engine, user: User) -> str | None:
@@ -221,7 +235,7 @@ def issue(engine: Engine, now: datetime, user: User, kind: str, seconds: int) ->
     """A new token of ``kind`` for the user (earlier unused ones of that kind end): a
     6-digit code for sign-in, otherwise ``<id>.<secret>`` for a link."""
     token_id = str(uuid.uuid4())
-    secret = f"{secrets.randbelow(10**6):06d}" if kind == CODE else secrets.token_urlsafe(32)
+    secret = f"{secrets.randbelow(10**6):06d}" if kind in CODES else secrets.token_urlsafe(32)
     with engine.begin() as conn:
         conn.execute(update(user_tokens).where(
             user_tokens.c.user_id == user.id, user_tokens.c.kind == kind,
@@ -229,16 +243,16 @@ def issue(engine: Engine, now: datetime, user: User, kind: str, seconds: int) ->
         conn.execute(insert(user_tokens).values(
             id=token_id, user_id=user.id, kind=kind, token_hash=_digest(token_id, secret),
             created_at=now, expires_at=now + timedelta(seconds=seconds)))
-        if kind != CODE:
+        if kind not in CODES:
             record(conn, now, user.actor(), f"{kind}.issued", user, None)
-    return secret if kind == CODE else f"{token_id}.{secret}"
+    return secret if kind in CODES else f"{token_id}.{secret}"
 
 
-def use_code(engine: Engine, now: datetime, user: User, code: str) -> bool:
+def use_code(engine: Engine, now: datetime, user: User, code: str, kind: str = CODE) -> bool:
     code = (code or "").strip().replace(" ", "")
     with engine.begin() as conn:
         row = conn.execute(select(user_tokens).where(
-            user_tokens.c.user_id == user.id, user_tokens.c.kind == CODE,
+            user_tokens.c.user_id == user.id, user_tokens.c.kind == kind,
             user_tokens.c.used_at.is_(None), user_tokens.c.expires_at > now)).first()
         if row is None or not hmac.compare_digest(row.token_hash, _digest(row.id, code)):
             return False
@@ -265,10 +279,10 @@ def consume_link(engine: Engine, now: datetime, token: str) -> None:
                      .values(used_at=now))
 
 
-def forget_codes(engine: Engine, user: User) -> None:
+def forget_codes(engine: Engine, user: User, kind: str = CODE) -> None:
     with engine.begin() as conn:
         conn.execute(delete(user_tokens).where(user_tokens.c.user_id == user.id,
-                                               user_tokens.c.kind == CODE))
+                                               user_tokens.c.kind == kind))
 
 
 # --- the gateway's audit chain (§9) ----------------------------------------------------------

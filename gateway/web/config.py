@@ -1,7 +1,9 @@
 """The portal's settings (RULES §12), read from the environment like every other setting.
 
 Mail for sign-in codes, invitations and password resets goes through the same SMTP relay
-the notifications service uses (``DPS_SMTP_*``: the local sink in ``make run``).
+the notifications service uses (``DPS_SMTP_*``: the local sink in ``make run``); sign-in
+codes by SMS through the same GOV.UK Notify account and generic SMS template
+(``DPS_NOTIFY_API_KEY``, ``DPS_NOTIFY_BASE_URL``, ``DPS_NOTIFY_SMS_TEMPLATE_ID``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,14 @@ class PortalConfig(Settings):
     smtp_password: str | None = None
     smtp_from: str = "DPS notifications <no-reply@dps.localhost>"
     smtp_timeout_seconds: float = 10.0
+    # GOV.UK Notify for sign-in codes by SMS (the same variables as the notifications
+    # service; the default key is the local stand-in's of `make run`, infra/smtp_sink.py)
+    notify_api_key: str = (
+        "dps_dev-00000000-0000-4000-8000-000000000000-00000000-0000-4000-8000-000000000001")
+    notify_base_url: str = "http://127.0.0.1:8026"
+    notify_sms_template_id: str = "00000000-0000-4000-8000-0000000000a1"
+    notify_sms_sender_id: str | None = None
+    notify_timeout_seconds: float = 10.0
 
     def base_url(self) -> str:
         return (self.public_base_url or f"http://127.0.0.1:{self.gateway_port}").rstrip("/")

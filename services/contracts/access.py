@@ -131,6 +131,12 @@ def can_set_uplift(principal: dict) -> None:
         raise Forbidden("only the contract manager sets uplifts")
 
 
+def can_read_uplifts(principal: dict) -> None:
+    """§7.2: the uplifts set are read by the contract manager, who sets them, and the lead."""
+    if _role(principal) not in ("contract_manager", "lead"):
+        raise Forbidden("uplifts are read by the contract manager and the lead")
+
+
 def can_read_benchmarks(principal: dict) -> str:
     role = _role(principal)
     if role not in ("commissioner", "lead", "contract_manager"):

@@ -316,6 +316,12 @@ class OverdueQuery(Request):
     as_of: IsoDate | None = None
 
 
+class UpliftsQuery(Request):
+    """RPC ``list_uplifts`` (§7.2): the uplifts set, of one category or all (the portal)."""
+
+    category: Code | None = None
+
+
 class PublicationQuery(Request):
     """``GET /publications/awards`` (§7.5)."""
 

@@ -69,6 +69,7 @@ from services.contracts.messages import (
     ReferralUnsuccessfulFeed,
     ReviewCreate,
     UpliftCreate,
+    UpliftsQuery,
     VariationCreate,
 )
 from services.contracts.peers import Peers
@@ -206,6 +207,11 @@ class ContractsService(AuditRpc):
     def set_uplift(self, body: dict) -> dict:
         peers = Peers(self.qualification, self.config.contracts_rpc_timeout_seconds)
         return self.db.run(uplifts.set_uplift, parse(UpliftCreate, body), also=(peers,))
+
+    @rpc
+    def list_uplifts(self, query: dict) -> dict:
+        """The uplifts set (§7.2), for the portal's uplifts page."""
+        return self.db.run(uplifts.list_uplifts, parse(UpliftsQuery, query))
 
     @rpc
     def create_block_contract(self, body: dict) -> dict:

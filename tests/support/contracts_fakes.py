@@ -38,6 +38,7 @@ class FakeStore:
         self.placements: dict[str, domain.Placement] = {}
         self.next_review: dict[str, date | None] = {}
         self.uplifts: dict[str, tuple[domain.Uplift, int, dict | None]] = {}
+        self.uplift_set_at: dict[str, datetime] = {}
         self.blocks: dict[str, domain.BlockContract] = {}
         self.reviews: list[tuple[domain.Review, date]] = []
         self.reports: dict[tuple[str, str, date], dict[str, Any]] = {}
@@ -176,6 +177,14 @@ class FakeStore:
 
     def insert_uplift(self, u: domain.Uplift, count: int, now: datetime, by) -> None:
         self.uplifts[u.uplift_id] = (u, count, by)
+        self.uplift_set_at[u.uplift_id] = now
+
+    def uplift_records(self, category: str | None = None):
+        chosen = [(u, n) for u, n, _ in self.uplifts.values()
+                  if category is None or u.category == category]
+        chosen.sort(key=lambda r: r[0].cost_head)
+        chosen.sort(key=lambda r: r[0].effective_from, reverse=True)
+        return [(u, n, self.uplift_set_at[u.uplift_id]) for u, n in chosen]
 
     def uplifts_for(self, category: str) -> list[domain.Uplift]:
         return sorted(

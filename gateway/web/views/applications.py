@@ -16,6 +16,7 @@ from services.qualification.messages import (
     ApplicationCreate,
     ApplicationUpdate,
     Decision,
+    EvaluationExtension,
 )
 
 bp = Blueprint("web_applications", __name__)
@@ -183,3 +184,19 @@ def decide(application_id):
         return show(application_id, errors=errors_from(exc))
     flash(f"The application is {decided['status']}. The provider is told by email.")
     return redirect("/applications")
+
+
+@bp.post("/applications/<application_id>/extension")
+@signed_in("lead")
+def extend(application_id):
+    """The evaluation extended to 15 working days, with the reason the provider is told
+    (§4.3)."""
+    try:
+        extended = rpc("qualification", "extend_evaluation", application_id,
+                       EvaluationExtension(reason=request.form.get("reason", "")))
+    except (ValidationError, DomainError) as exc:
+        if isinstance(exc, DomainError) and exc.status == 404:
+            raise
+        return show(application_id, errors=errors_from(exc, {"reason": "Reason"}))
+    flash(f"The evaluation is extended: the decision is now due on {extended['due_on']}.")
+    return redirect(f"/applications/{application_id}")

@@ -1,6 +1,7 @@
 """Sign-in (RULES §12): email and password, then a second factor every time (a 6-digit
-code by email, or an authenticator app), lockout after five failures in a row, sign-out,
-password reset, invitations, and a provider's open registration."""
+code by email, or by SMS where the user has a verified phone, or an authenticator app),
+lockout after five failures in a row, sign-out, password reset, invitations, and a
+provider's open registration."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pyotp
 from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 
 from gateway.app import call, limiter
-from gateway.web import accounts, mail, passwords
+from gateway.web import accounts, mail, passwords, sms
 from gateway.web.pages import FormInvalid, config, engine, errors_from, now, page, safe_next
 from gateway.web.sessions import end_sessions_of
 from services.common.errors import DomainError
@@ -60,13 +61,25 @@ def sign_in():
     return redirect(url_for("web_sign_in.code"))
 
 
-def _send_code(user: accounts.User) -> None:
+def _send_code(user: accounts.User) -> str:
+    """A new sign-in code: by SMS to a verified phone (unless the user asked for email, or
+    Notify fails), otherwise by email. Returns the channel, which the session remembers."""
     code = accounts.issue(engine(), now(), user, accounts.CODE, config().portal_code_seconds)
     minutes = config().portal_code_seconds // 60
+    if user.phone and not session.get("code_by_email"):
+        try:
+            sms.send(config(), user.phone, f"{code} is your code to sign in to the children's "
+                     f"placements DPS. It expires in {minutes} minutes.")
+            session["code_channel"] = "sms"
+            return "sms"
+        except sms.SmsFailed:
+            pass  # the email below still gets the user in
+    session["code_channel"] = "email"
     mail.send(config(), user.email, f"DPS sign-in code: {code}",
               f"Your code to sign in to the children's placements DPS is {code}.\n\n"
               f"It expires in {minutes} minutes. If you did not try to sign in, change your "
               f"password: someone knows it.\n")
+    return "email"
 
 
 def _pending() -> accounts.User | None:
@@ -79,13 +92,18 @@ def code():
     user = _pending()
     if user is None:
         return redirect(url_for("web_sign_in.sign_in"))
-    context = {"title": "Check your email" if not user.has_totp else "Enter your code",
-               "totp": user.has_totp, "email": user.email}
+    channel = "totp" if user.has_totp else session.get("code_channel", "email")
+    context = {"title": {"totp": "Enter your code", "sms": "Check your phone"}.get(
+                   channel, "Check your email"),
+               "totp": user.has_totp, "email": user.email, "channel": channel,
+               "phone": sms.masked(user.phone), "can_use_email": channel == "sms"}
     if request.method == "GET":
         return page("sign_in_code.html", **context)
     if request.form.get("resend") and not user.has_totp:
-        _send_code(user)
-        flash("We have sent a new code")
+        if request.form.get("resend") == "email":
+            session["code_by_email"] = True
+        sent = _send_code(user)
+        flash("We have sent a new code" + (" by email" if sent == "email" else ""))
         return redirect(url_for("web_sign_in.code"))
     entered = request.form.get("code", "").strip().replace(" ", "")
     if user.has_totp:
@@ -98,13 +116,15 @@ def code():
             return page("sign_in.html", title="Sign in", next="/", email=user.email,
                         errors=[{"field": "email", "text": _locked_message()}])
         return page("sign_in_code.html", **context, errors=[
-            {"field": "code", "text": "Enter the 6-digit code from the latest email"
-             if not user.has_totp else "Enter the 6-digit code from your authenticator app"}])
+            {"field": "code", "text": {
+                "totp": "Enter the 6-digit code from your authenticator app",
+                "sms": "Enter the 6-digit code from the latest text message"}.get(
+                    channel, "Enter the 6-digit code from the latest email")}])
     nxt = session.get("next") or "/"
     session.clear()
     session["user_id"] = user.id
     session.rotate()
-    accounts.signed_in(engine(), now(), user, "totp" if user.has_totp else "email")
+    accounts.signed_in(engine(), now(), user, channel)
     return redirect(safe_next(nxt))
 
 

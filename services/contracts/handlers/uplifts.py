@@ -7,7 +7,7 @@ import uuid
 from services.common.errors import Conflict, InvalidInput
 from services.contracts import access, domain
 from services.contracts.handlers.common import apply_uplift
-from services.contracts.messages import UpliftCreate, UpliftSet
+from services.contracts.messages import UpliftCreate, UpliftSet, UpliftsQuery
 
 
 def set_uplift(data: UpliftCreate, uow, principal: dict, peers) -> dict:
@@ -54,3 +54,11 @@ def set_uplift(data: UpliftCreate, uow, principal: dict, peers) -> dict:
     )
     uow.commit()
     return view
+
+
+def list_uplifts(query: UpliftsQuery, uow, principal: dict) -> dict:
+    """The uplifts set (§7.2), newest effective date first."""
+    access.can_read_uplifts(principal)
+    records = uow.store.uplift_records(query.category)
+    return {"items": [domain.uplift_view(u, count, at) for u, count, at in records],
+            "next_cursor": None}

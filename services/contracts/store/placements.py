@@ -221,6 +221,21 @@ class PlacementRows(Rows):
         ).all()
         return [codecs.uplift_from_row(r) for r in rows]
 
+    def uplift_records(
+        self, category: str | None = None
+    ) -> list[tuple[domain.Uplift, int, datetime]]:
+        """Uplifts set (§7.2), newest effective date first, with the number of placements
+        each applied to and when it was set."""
+        query = where_equal(
+            select(uplifts).order_by(uplifts.c.effective_from.desc(), uplifts.c.cost_head),
+            uplifts,
+            category=category,
+        )
+        return [
+            (codecs.uplift_from_row(r), r.placements_uplifted, r.created_at)
+            for r in self.session.execute(query)
+        ]
+
     def insert_block(self, b: domain.BlockContract, now: datetime) -> None:
         self.session.execute(block_contracts.insert().values(**codecs.block_to_row(b, now)))
 

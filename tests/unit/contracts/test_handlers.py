@@ -37,6 +37,7 @@ from services.contracts.messages import (
     PublicationQuery,
     ReviewCreate,
     UpliftCreate,
+    UpliftsQuery,
     VariationCreate,
 )
 from tests.support.contracts_builders import CHILD_REFERENCE, award_event, direct_event
@@ -221,6 +222,21 @@ def test_s7_2_an_uplift_varies_placements_and_emits_uplift_set(store, uow):
         uplifts.set_uplift(body, FakeUnitOfWork(store=store), MANAGER, FakePeers())
     with pytest.raises(Forbidden):
         uplifts.set_uplift(body, FakeUnitOfWork(store=store), KCC, FakePeers())
+
+
+def test_s7_2_the_uplifts_set_are_listed_newest_first_for_the_manager_and_the_lead(store):
+    for head, day in (("premises", date(2026, 4, 1)), ("staffing", date(2027, 4, 1))):
+        body = UpliftCreate(category="SEN", cost_head=head, percent="2.5", effective_from=day)
+        uplifts.set_uplift(body, FakeUnitOfWork(store=store), MANAGER, FakePeers())
+    listed = uplifts.list_uplifts(UpliftsQuery(), FakeUnitOfWork(store=store), MANAGER)
+    assert [(u["cost_head"], u["effective_from"], u["percent"]) for u in listed["items"]] == [
+        ("staffing", "2027-04-01", "2.5"), ("premises", "2026-04-01", "2.5")]
+    lead = {"id": "l", "role": "lead", "authority": "WSCC"}
+    other = uplifts.list_uplifts(UpliftsQuery(category="FOSTERCARE"),
+                                 FakeUnitOfWork(store=store), lead)
+    assert other["items"] == []
+    with pytest.raises(Forbidden):
+        uplifts.list_uplifts(UpliftsQuery(), FakeUnitOfWork(store=store), KCC)
 
 
 @pytest.mark.parametrize(("change", "field"), [({"category": "KIDS"}, "category"),
