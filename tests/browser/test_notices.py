@@ -75,12 +75,17 @@ def test_s11_4_the_lead_reads_the_notices_and_marks_one_published(stack, visitor
 
 
 def test_s10_the_contract_manager_reads_notices_and_a_commissioner_cannot(stack, visitor):
+    seed_market(stack)
     manager = visitor("notices-manager")
     manager.sign_in(make_user("contract_manager"), label="manager sign in")
     manager.goto("/", "manager home")
     manager.page.get_by_role("link", name="Procurement Act notices").click()
     manager.check("notices for the contract manager")
     assert manager.heading() == "Procurement Act notices"
+    # s.38: the market's 1.5 % of the award's estimated value (£780,000) is the supplier's
+    manager.goto("/cost-shares", "cost shares with supplier fees")
+    table = manager.page.locator("table", has_text="Fees charged to awarded suppliers")
+    assert "£11700.00" in table.inner_text()
     commissioner = visitor("notices-commissioner")
     commissioner.sign_in(make_user("commissioner", authority="KCC"), label="kcc sign in")
     response = commissioner.page.goto(f"{stack.url}/notices")
