@@ -1,6 +1,7 @@
 """The demo region for `make run` (idempotent): the seven partner authorities of RULES §1
-with a commissioner key each, a lead key, a contract-manager key and an auditor key, and
-a spread of provider organisations and establishments over the South East.
+with a commissioner key each, a lead key, a contract-manager key and an auditor key, a
+spread of provider organisations and establishments over the South East, and a
+Procurement Act 2023 dynamic market beside the PCR 2015 DPS (RULES §11.1, issue 14).
 
 Keys are shown once and stored hashed, so the demo keeps the ones it made in
 ``var/demo-keys.json`` and reuses them while they still authenticate.
@@ -129,6 +130,9 @@ def load(url: str) -> None:
         load_region = None
     if load_region is not None:
         load_region(Client, url, keys, providers)
+        from infra.demo_region import load_dynamic_market
+
+        load_dynamic_market(Client, url, keys, providers)  # §11.1: both regimes to try
     _print(url, keys, providers)
     _print_users(url, users)
 

@@ -360,6 +360,7 @@ def load_region(Client: type, url: str, keys: dict, providers: dict) -> None:  #
                 a
                 for a in applications[p.provider]
                 if a["establishment_id"] == est["id"] and a["category"] == category
+                and a.get("dps_id", "dps-1") == "dps-1"  # the PCR DPS (§11.1)
             ]
             app = (
                 mine[-1]
@@ -405,3 +406,49 @@ def _run(task: Callable[[Planned], None], items: list[Planned]) -> None:
     with ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="demo") as pool:
         for future in [pool.submit(task, item) for item in items]:
             future.result()
+
+
+DYNAMIC_MARKET = "Children's placements dynamic market (Procurement Act 2023)"
+
+
+def load_dynamic_market(Client: type, url: str, keys: dict, providers: dict) -> None:  # noqa: N803
+    """RULES §11.1, issue 14: a dynamic market beside the PCR DPS ``dps-1``, made by the
+    lead's migration of it (every admitted establishment invited, its application pre-filled);
+    the first invited establishment of each demo provider joins it (exclusion check, s.62,
+    then admission), the others keep their pre-filled drafts to try. Idempotent."""
+    lead = Client(url, keys["lead"])
+    markets = lead.call("GET", "/api/v1/markets")["items"]
+    market = next((mk for mk in markets if mk["title"] == DYNAMIC_MARKET), None)
+    if market is None:
+        today = date.today()
+        market = lead.call("POST", "/api/v1/markets/dps-1/migrate", idem="demo-dynamic-market",
+                           json={"title": DYNAMIC_MARKET,
+                                 "description": "The successor of the PCR 2015 DPS; "
+                                                "fee 1% of the awarded contract's value (s.38)",
+                                 "valid_from": today.isoformat(),
+                                 "valid_to": today.replace(year=today.year + 4).isoformat(),
+                                 "fee_percent": "1.0"})
+    configs = {c["code"]: c for c in lead.call("GET", "/api/v1/categories")["items"]}
+    joined = 0
+    for p in providers.values():
+        me = Client(url, p["api_key"])
+        mine = [a for a in _all(me, "/api/v1/applications") if a["dps_id"] == market["dps_id"]]
+        if any(a["status"] == "admitted" for a in mine):
+            joined += 1
+            continue
+        draft = next((a for a in mine if a["status"] == "draft"), None)
+        if draft is None:
+            continue
+        try:
+            me.call("POST", f"/api/v1/applications/{draft['id']}/submit")
+        except RuntimeError:
+            continue  # e.g. evidence expired since: left for the provider to update
+        lead.call("POST", f"/api/v1/applications/{draft['id']}/exclusion-check",
+                  json={"debarment_list_checked": True, "notes": "demo: not on the list"})
+        config = configs[draft["category"]]
+        body = _decision(config, (70, 75, 70), reject=False)
+        body["pass_fail"] = {c: r for c, r in body["pass_fail"].items() if c != "INSURANCE"}
+        lead.call("POST", f"/api/v1/applications/{draft['id']}/decision", json=body)
+        joined += 1
+    print(f"  dynamic market {market['dps_id']}: beside the PCR DPS dps-1, {joined} members "
+          "so far, the other invited establishments have pre-filled drafts")

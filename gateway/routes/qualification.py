@@ -14,6 +14,11 @@ service's. Additions to API.md, documented in the OpenAPI document:
 - ``POST /applications/{id}/extension``: evaluation extended to 15 working days (§4.3).
 - ``POST /establishments/{id}/memberships/{category}/evidence`` (renew before expiry),
   ``…/reverification`` (the yearly re-check) and ``…/removal`` (§4.5).
+- Markets (RULES §11.1, issue 14): ``GET/POST /markets``, ``GET/PATCH /markets/{id}``,
+  ``POST /markets/{id}/establish``, ``…/end``, ``…/migrate``; ``GET /dps`` is the default
+  market with its ``regime`` and ``dps_id``.
+- ``POST /applications/{id}/exclusion-check`` (§11.2, s.62), ``POST …/memberships/
+  {category}/removal-notice`` (s.37(4)), ``PATCH /providers/{id}`` (PPON, §11.2).
 """
 
 from __future__ import annotations
@@ -45,10 +50,19 @@ from services.qualification.messages import (
     EstablishmentUpdate,
     EstablishmentView,
     EvaluationExtension,
+    ExclusionCheck,
     ExportQuery,
     InspectionCreate,
+    MarketCreate,
+    MarketEnd,
+    MarketMigrate,
+    MarketPatch,
+    MarketView,
     MembershipRemoval,
     MembershipView,
+    ProviderPatch,
+    ProviderView,
+    RemovalNotice,
     Resubmission,
     Reverification,
     SuspendRequest,
@@ -88,6 +102,19 @@ class EstablishmentPath(BaseModel):
 class MembershipPath(BaseModel):
     establishment_id: str = Field(max_length=36)
     category: CategoryCode
+
+
+class MarketPath(BaseModel):
+    dps_id: str = Field(max_length=64)
+
+
+class ProviderPath(BaseModel):
+    provider_id: str = Field(max_length=36)
+
+
+class MarketPage(BaseModel):
+    items: list[MarketView]
+    next_cursor: str | None
 
 
 class ApplicationPath(BaseModel):
@@ -146,6 +173,67 @@ def get_dps():
 def patch_dps(body: DpsPatch):
     """Extend, shorten or end the period of validity; open or close entry (§3). Audited."""
     return _call("update_dps", _patch(body))
+
+
+@bp.get("/markets", responses={200: MarketPage})
+@require(*READERS)
+def list_markets():
+    """Every DPS and dynamic market, with its regime, parts and period (§11.1)."""
+    return _call("list_markets")
+
+
+@bp.post("/markets", responses={201: MarketView})
+@require("lead")
+@idempotent
+def create_market(body: MarketCreate):
+    """A dynamic market (planned until established; UK13), or the record of a PCR 2015 DPS
+    established before 24 February 2025: 409 otherwise (SI 2024/716 reg 5, §11.1)."""
+    return _call("create_market", body), 201
+
+
+@bp.get("/markets/<dps_id>", responses={200: MarketView})
+@require(*READERS)
+def get_market(path: MarketPath):
+    """One market (§11.1)."""
+    return _call("get_market", path.dps_id)
+
+
+@bp.patch("/markets/<dps_id>", responses={200: MarketView})
+@require("lead")
+def patch_market(path: MarketPath, body: MarketPatch):
+    """Period and entry (§3; a PCR DPS's period is fixed after 23 February 2026 and ends by
+    23 February 2029, §11.1), title, fee while planned (s.38), the default market."""
+    return _call("update_market", path.dps_id, _patch(body))
+
+
+@bp.post("/markets/<dps_id>/establish", responses={200: MarketView})
+@require("lead")
+def establish_market(path: MarketPath):
+    """Establish a planned dynamic market (s.39(3), UK14)."""
+    return _call("establish_market", path.dps_id)
+
+
+@bp.post("/markets/<dps_id>/end", responses={200: MarketView})
+@require("lead")
+def end_market(path: MarketPath, body: MarketEnd):
+    """End a market today or on a later day of its period (s.39(5), UK16)."""
+    return _call("end_market", path.dps_id, _patch(body))
+
+
+@bp.post("/markets/<dps_id>/migrate", responses={201: MarketView})
+@require("lead")
+@idempotent
+def migrate_market(path: MarketPath, body: MarketMigrate):
+    """A dynamic market from a PCR DPS, the same categories as parts; every admitted
+    establishment is invited with a pre-filled draft application (§11.1)."""
+    return _call("migrate_market", path.dps_id, body), 201
+
+
+@bp.patch("/providers/<provider_id>", responses={200: ProviderView})
+@require("provider", "lead")
+def patch_provider(path: ProviderPath, body: ProviderPatch):
+    """The organisation's PPON (scheme GB-PPON) and Companies House number (§11.2)."""
+    return _call("update_provider", path.provider_id, _patch(body))
 
 
 @bp.get("/categories", responses={200: CategoryPage})
@@ -280,6 +368,14 @@ def reverify(path: MembershipPath, body: Reverification):
     return _call("reverify_membership", path.establishment_id, path.category, body)
 
 
+@bp.post(f"{_MS}/removal-notice", responses={200: MembershipView})
+@require("lead")
+def removal_notice(path: MembershipPath, body: RemovalNotice):
+    """Tell the supplier the decision to remove it and the reasons; suspended until the
+    removal (§11.2, Procurement Act 2023 s.37(4))."""
+    return _call("notify_removal", path.establishment_id, path.category, body)
+
+
 @bp.post(f"{_MS}/removal", responses={200: MembershipView})
 @require("lead")
 def remove(path: MembershipPath, body: MembershipRemoval):
@@ -339,6 +435,14 @@ def submit_application(path: ApplicationPath):
 def extend_evaluation(path: ApplicationPath, body: EvaluationExtension):
     """Extend the evaluation to 15 working days, once, with a reason (§4.3)."""
     return _call("extend_evaluation", path.application_id, body)
+
+
+@bp.post("/applications/<application_id>/exclusion-check", responses={200: ApplicationView})
+@require("lead")
+def exclusion_check(path: ApplicationPath, body: ExclusionCheck):
+    """Record the debarment-list and exclusion check, needed before admission to a
+    dynamic market (§11.2, Procurement Act 2023 ss.57, 62)."""
+    return _call("record_exclusion_check", path.application_id, body)
 
 
 @bp.post("/applications/<application_id>/decision", responses={200: ApplicationView})

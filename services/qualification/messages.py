@@ -45,6 +45,9 @@ from services.common import money
 from services.common.events import EventBase
 from services.common.types import Int32, IsoDate, IsoDateTime, StrictBool
 
+PPON_PATTERN = r"^P[A-Z]{3}-[0-9]{4}-[A-Z]{4}$"
+"""A PPON (scheme GB-PPON, RULES §11.2), e.g. PBCP-5168-ZDGP."""
+
 
 class ProviderCreate(BaseModel):
     """Open registration of a provider organisation (API.md POST /providers)."""
@@ -57,12 +60,27 @@ class ProviderCreate(BaseModel):
         description="8 characters, e.g. 01234567 or SC123456",
     )
     contact_email: EmailStr
+    ppon: str | None = Field(
+        None, pattern=PPON_PATTERN,
+        description="Central Digital Platform identifier, scheme GB-PPON (RULES §11.2)",
+        examples=["PBCP-5168-ZDGP"],
+    )
+
+
+class ProviderPatch(BaseModel):
+    """PATCH /providers/{id}: the supplier identifiers of RULES §11.2."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    ppon: str | None = Field(None, pattern=PPON_PATTERN, examples=["PBCP-5168-ZDGP"])
+    companies_house_number: str | None = Field(
+        None, pattern=r"^(?:[0-9]{8}|[A-Z]{2}[0-9]{6})$")
 
 
 class ProviderView(BaseModel):
     id: str
     name: str
     companies_house_number: str | None = None
+    ppon: str | None = None
     contact_email: str
     created_at: datetime
 
@@ -70,6 +88,8 @@ class ProviderView(BaseModel):
 class ProviderRegistered(EventBase):
     event_type: ClassVar[str] = "provider_registered"
     provider: ProviderView
+    ppon: str | None = None
+    companies_house_number: str | None = None
 
 
 # --- vocabularies (the domain derives its code lists from these) -------------------------
@@ -97,6 +117,9 @@ InspectionGrade = Literal["OUTSTANDING", "GOOD", "REQUIRES_IMPROVEMENT", "INADEQ
 """RULES §4.1: Ofsted's 4-point scale (CSV codes 1–4); other scales map onto it."""
 ReferralWeightKey = Literal["P", "C", "L", "O", "N", "F"]
 DpsStatus = Literal["not_started", "open", "entry_closed", "expired"]
+Regime = Literal["PCR2015_DPS", "PA2023_DYNAMIC_MARKET"]
+"""RULES §11: the procurement regime of a DPS or dynamic market."""
+MarketState = Literal["planned", "established", "ended"]
 ApplicationStatus = Literal["draft", "submitted", "admitted", "rejected"]
 MembershipStatus = Literal["admitted", "suspended", "removed"]
 Actor = Literal["lead", "provider", "system"]
@@ -267,6 +290,9 @@ class ApplicationCreate(ApplicationUpdate):
 
     establishment_id: str
     category: CategoryCode
+    dps_id: str | None = Field(
+        None, max_length=64, description="the market applied to (RULES §11.1); the default one "
+        "when not given")
 
 
 class ApplicationCopy(Request):
@@ -312,6 +338,7 @@ class SuspendRequest(Request):
 
     criterion: str
     reason: Text
+    dps_id: str | None = Field(None, max_length=64)
 
 
 class Resubmission(PassFailAnswer):
@@ -332,6 +359,7 @@ class Reverification(Request):
 
 class MembershipRemoval(Request):
     reason: Text
+    dps_id: str | None = Field(None, max_length=64)
 
 
 class DpsPatch(Request):
@@ -346,6 +374,90 @@ class DpsPatch(Request):
     closed_until: IsoDate | None = Field(
         default=None, description="entry reopens by itself on this day (§3)"
     )
+
+
+class PartCreate(Request):
+    """A category as a titled, numbered part of a market (RULES §11.2)."""
+
+    number: int = Field(ge=1, le=999)
+    category: CategoryCode
+    title: Label
+
+
+class MarketCreate(Request):
+    """POST /markets (RULES §11.1): a dynamic market (``planned`` until established), or
+    the record of a PCR 2015 DPS established before 24 February 2025."""
+
+    regime: Regime = "PA2023_DYNAMIC_MARKET"
+    title: Label
+    description: Text | None = None
+    parts: list[PartCreate] = Field(min_length=1, max_length=50)
+    valid_from: IsoDate
+    valid_to: IsoDate
+    fee_percent: Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=3)] | None = (
+        Field(None, description="s.38: a fixed percentage of the awarded contract's value"))
+    established_on: IsoDate | None = Field(
+        None, description="a PCR 2015 DPS only: the day it was established (before 2025-02-24)")
+
+
+class MarketPatch(Request):
+    """PATCH /markets/{id}: the period and entry (§3, §11.1 for a PCR DPS), title,
+    description, the fee while planned (s.38), and which market is the default."""
+
+    title: Label | None = None
+    description: Text | None = None
+    fee_percent: Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=3)] | None = (
+        None)
+    default: StrictBool | None = None
+    valid_from: IsoDate | None = None
+    valid_to: IsoDate | None = None
+    entry_open: StrictBool | None = None
+    closed_from: IsoDate | None = None
+    closed_until: IsoDate | None = None
+
+
+class MarketEnd(Request):
+    """POST /markets/{id}/end (s.39(5)): today when not given."""
+
+    ended_on: IsoDate | None = None
+
+
+class MarketMigrate(Request):
+    """POST /markets/{id}/migrate (RULES §11.1): a dynamic market from a PCR DPS with the
+    same categories as parts; every admitted establishment is invited to join."""
+
+    title: Label
+    description: Text | None = None
+    valid_from: IsoDate
+    valid_to: IsoDate
+    fee_percent: Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=3)] | None = (
+        None)
+    establish: StrictBool = Field(True, description="establish the new market at once")
+
+
+class ExclusionCheck(Request):
+    """POST /applications/{id}/exclusion-check (RULES §11.2, ss.57, 62): the lead's record
+    of the debarment-list check and the supplier's exclusion information, before admission."""
+
+    debarment_list_checked: StrictBool
+    debarred: StrictBool = False
+    excluded: StrictBool = False
+    notes: Text | None = None
+
+
+class RemovalNotice(Request):
+    """POST …/memberships/{category}/removal-notice (s.37(4)): the supplier is told the
+    decision to remove and its reasons; the membership is suspended meanwhile."""
+
+    reasons: Text
+    mandatory_exclusion: StrictBool = False
+    dps_id: str | None = Field(None, max_length=64)
+
+
+class InsuranceQuery(Request):
+    establishment_id: str = Field(max_length=64)
+    category: CategoryCode
+    dps_id: str | None = Field(None, max_length=64)
 
 
 class CategoryPatch(Request):
@@ -370,8 +482,10 @@ class CategoryPatch(Request):
 
 
 class EligibilityQuery(Request):
-    """Which establishments a referral must invite (RULES §5)."""
+    """Which establishments a referral must invite (RULES §5; of one market, §11.3)."""
 
+    dps_id: str | None = Field(None, max_length=64,
+                               description="members of this market only (RULES §11.3)")
     category: CategoryCode
     lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
     lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
@@ -445,6 +559,8 @@ class EligibleQuery(Request):
     """GET /establishments/eligible: who a referral at this point would invite (§5), for
     the caller's own authority."""
 
+    dps_id: str | None = Field(None, max_length=64, description="members of this market "
+                               "only (RULES §11.3)")
     category: CategoryCode
     lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
     lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
@@ -459,6 +575,7 @@ class ApplicationQuery(Request):
     overdue: StrictBool | None = None
     category: CategoryCode | None = None
     establishment_id: str | None = None
+    dps_id: str | None = Field(None, max_length=64, description="one market's (§11.1)")
     limit: int = Field(50, ge=1, le=500)
     cursor: str | None = None
 
@@ -466,6 +583,7 @@ class ApplicationQuery(Request):
 class StandingsQuery(Request):
     """RPC ``standings``: the memberships of some establishments at a moment (§6.2, §6.3)."""
 
+    dps_id: str | None = Field(None, max_length=64)
     category: CategoryCode
     establishment_ids: list[str] = Field(max_length=10_000)
 
@@ -488,7 +606,7 @@ class Reply(BaseModel):
 
 
 class DpsView(Reply):
-    """GET /dps (RULES §3)."""
+    """GET /dps (RULES §3): the default market, its regime (§11.1)."""
 
     status: DpsStatus
     valid_from: IsoDate
@@ -496,6 +614,39 @@ class DpsView(Reply):
     entry_open: StrictBool
     closed_from: IsoDate | None = None
     closed_until: IsoDate | None = None
+    dps_id: str = "dps-1"
+    regime: Regime = "PCR2015_DPS"
+    title: str | None = None
+    state: MarketState = "established"
+    established_on: IsoDate | None = None
+    ended_on: IsoDate | None = None
+    expires_at_latest: IsoDate | None = Field(
+        None, description="a PCR DPS: 23 February 2029 at the latest (SI 2024/716 reg 5)")
+
+
+class PartView(Reply):
+    number: Int32
+    category: CategoryCode
+    title: str
+
+
+class MarketView(DpsView):
+    """A DPS or dynamic market (RULES §11.1)."""
+
+    description: str | None = None
+    parts: list[PartView]
+    fee_percent: Annotated[Decimal, PlainSerializer(str, return_type=str)] | None = None
+    lead_authority: str
+    migrated_from: str | None = None
+    default: StrictBool = False
+
+
+class InsuranceStatus(Reply):
+    """Insurance cover at award (RULES §11.2, s.36(2)): current cover of the membership."""
+
+    current: StrictBool
+    expires_on: IsoDate | None = None
+    reason: str | None = None
 
 
 class CategoryView(Reply):
@@ -547,6 +698,9 @@ class ApplicationView(ApplicationUpdate, Reply):
     extension_reason: str | None
     overdue: StrictBool
     decision: DecisionView | None
+    dps_id: str = "dps-1"
+    exclusion_check: dict | None = Field(
+        None, description="the lead's debarment-list and exclusion check (RULES §11.2, s.62)")
 
 
 class MilestoneView(Reply):
@@ -560,6 +714,7 @@ class MilestoneView(Reply):
         "removed",
         "reverified",
         "evidence_renewed",
+        "removal_notified",
     ]
     at: IsoDateTime
     by: Actor
@@ -592,6 +747,7 @@ class CostEntryView(Reply):
 class MembershipView(Reply):
     id: str
     category: CategoryCode
+    dps_id: str = "dps-1"
     status: MembershipStatus
     application_id: str
     admitted_on: IsoDate
@@ -681,6 +837,12 @@ class MembershipEvent(EventBase):
     establishment_name: str
     category: CategoryCode
     contacts: list[Contact]
+    dps_id: str | None = None
+    regime: Regime | None = None
+    provider_name: str | None = None
+    ppon: str | None = None
+    companies_house_number: str | None = None
+    part_number: int | None = None
 
 
 class ApplicationDecided(MembershipEvent):
@@ -738,6 +900,18 @@ class MembershipRemoved(MembershipEvent):
     membership_id: str
     reason: str
     removed_on: IsoDate
+    reasons: str | None = None
+
+
+class MembershipRemovalNotified(MembershipEvent):
+    """s.37(4): the supplier is told the decision to remove it and the reasons; the
+    membership is suspended until the removal (RULES §11.2)."""
+
+    event_type: ClassVar[str] = "membership_removal_notified"
+    membership_id: str
+    reasons: str
+    mandatory_exclusion: StrictBool
+    notified_on: IsoDate
 
 
 class EvidenceExpiring(MembershipEvent):
@@ -808,6 +982,15 @@ class DigestMembership(Reply):
     due_on: IsoDate
 
 
+class DigestMarketWarning(Reply):
+    """§11.1: a PCR DPS expires within 6 (or 3) months (SI 2024/716 reg 5)."""
+
+    dps_id: str
+    title: str
+    expires_on: IsoDate
+    months_before: Int32
+
+
 class LeadDigest(EventBase):
     """RULES §8: the lead's daily digest, once per London ``day``, when anything is overdue
     or due. No child data: applications and memberships are the providers' affairs."""
@@ -816,6 +999,70 @@ class LeadDigest(EventBase):
     day: IsoDate
     overdue_applications: list[DigestApplication]
     reverifications_due: list[DigestMembership]
+    market_warnings: list[DigestMarketWarning] = []
+
+
+class MarketPart(BaseModel):
+    number: int
+    category: str
+    title: str
+
+
+class MarketCreated(EventBase):
+    """A dynamic market intended, before establishment (s.39(2), UK13, RULES §11.4)."""
+
+    event_type: ClassVar[str] = "market_created"
+    dps_id: str
+    regime: Regime
+    title: str
+    description: str | None = None
+    parts: list[MarketPart]
+    valid_from: IsoDate
+    valid_to: IsoDate
+    fee_percent: str | None = None
+    lead_authority: str
+
+
+class MarketEstablished(MarketCreated):
+    """The market is established (s.39(3), UK14)."""
+
+    event_type: ClassVar[str] = "market_established"
+
+
+class MarketEnded(EventBase):
+    """The market ends (s.39(5), UK16)."""
+
+    event_type: ClassVar[str] = "market_ended"
+    dps_id: str
+    regime: Regime
+    title: str
+    ended_on: IsoDate
+
+
+class MarketExpiryWarning(EventBase):
+    """§11.1: the lead is warned 6 and 3 months before a PCR DPS expires."""
+
+    event_type: ClassVar[str] = "market_expiry_warning"
+    dps_id: str
+    title: str
+    expires_on: IsoDate
+    months_before: Int32
+
+
+class MarketInvitation(EventBase):
+    """§11.1 migration: an admitted establishment is invited to join the new dynamic
+    market; its draft application there is pre-filled from its old one."""
+
+    event_type: ClassVar[str] = "market_invitation"
+    dps_id: str
+    from_dps_id: str
+    title: str
+    establishment_id: str
+    provider_id: str
+    establishment_name: str
+    category: CategoryCode
+    application_id: str
+    contacts: list[Contact]
 
 
 class EstablishmentContactsChanged(EventBase):

@@ -40,6 +40,7 @@ from services.qualification.handlers import (
     establishments,
     evidence,
     evidence_files,
+    markets,
     memberships,
     providers,
     reviews,
@@ -71,6 +72,57 @@ class QualificationService(AuditRpc):
     @rpc
     def get_provider(self, provider_id: str) -> dict | None:
         return providers.get_provider(provider_id, self.db.uow())
+
+    @rpc
+    def update_provider(self, provider_id: str, body: dict) -> dict:
+        """§11.2: the PPON and Companies House number."""
+        return providers.update_provider(parse(m.ProviderPatch, body), self.db.uow(),
+                                         self.ctx.principal, provider_id=provider_id)
+
+    # ==== markets (§11.1) ====================================================================
+
+    @rpc
+    def list_markets(self) -> dict:
+        return markets.list_markets(None, self.db.uow(), self.ctx.principal)
+
+    @rpc
+    def get_market(self, dps_id: str) -> dict:
+        return markets.get_market(dps_id, self.db.uow(), self.ctx.principal)
+
+    @rpc
+    def create_market(self, body: dict) -> dict:
+        """§11.1: a dynamic market, or the record of a PCR DPS established before 24/2/2025."""
+        return markets.create_market(parse(m.MarketCreate, body), self.db.uow(),
+                                     self.ctx.principal,
+                                     lead_authority=self.config.lead_authority)
+
+    @rpc
+    def update_market(self, dps_id: str, body: dict) -> dict:
+        return markets.update_market(parse(m.MarketPatch, body), self.db.uow(),
+                                     self.ctx.principal, dps_id=dps_id)
+
+    @rpc
+    def establish_market(self, dps_id: str) -> dict:
+        """s.39(3)."""
+        return markets.establish_market(dps_id, self.db.uow(), self.ctx.principal)
+
+    @rpc
+    def end_market(self, dps_id: str, body: dict) -> dict:
+        """s.39(5)."""
+        return markets.end_market(parse(m.MarketEnd, body), self.db.uow(), self.ctx.principal,
+                                  dps_id=dps_id)
+
+    @rpc
+    def migrate_market(self, dps_id: str, body: dict) -> dict:
+        """§11.1: a dynamic market from a PCR DPS; its members invited, applications pre-filled."""
+        return markets.migrate_market(parse(m.MarketMigrate, body), self.db.uow(),
+                                      self.ctx.principal, dps_id=dps_id,
+                                      lead_authority=self.config.lead_authority)
+
+    @rpc
+    def insurance_status(self, query: dict) -> dict:
+        """§11.2, s.36(2): current insurance cover of a membership, checked at award."""
+        return memberships.insurance_status(parse(m.InsuranceQuery, query), self.db.uow())
 
     # ==== the DPS (§3) and categories (§2) =================================================
 
@@ -161,9 +213,12 @@ class QualificationService(AuditRpc):
         )
 
     @rpc
-    def standings(self, category: str, establishment_ids: list[str]) -> dict:
-        """§6.2, §6.3: admitted, status and competency now (referral at the deadline)."""
-        q = parse(m.StandingsQuery, {"category": category, "establishment_ids": establishment_ids})
+    def standings(self, category: str, establishment_ids: list[str],
+                  dps_id: str | None = None) -> dict:
+        """§6.2, §6.3: admitted, status and competency now (referral at the deadline), in
+        the market ``dps_id`` when given (§11.3)."""
+        q = parse(m.StandingsQuery, {"category": category, "establishment_ids": establishment_ids,
+                                     "dps_id": dps_id})
         return eligibility.standings(q, self.db.uow())
 
     # ==== applications (§4, §4.3) ============================================================
@@ -219,6 +274,14 @@ class QualificationService(AuditRpc):
         """§3, §4.3: Conflict (409) while entry is closed or when incomplete."""
         return applications.submit_application(
             application_id, self.db.uow(), self.ctx.principal
+        )
+
+    @rpc
+    def record_exclusion_check(self, application_id: str, body: dict) -> dict:
+        """§11.2, ss.57, 62: the debarment-list and exclusion check before admission."""
+        return applications.record_exclusion_check(
+            parse(m.ExclusionCheck, body), self.db.uow(), self.ctx.principal,
+            application_id=application_id,
         )
 
     @rpc
@@ -284,6 +347,14 @@ class QualificationService(AuditRpc):
         """§4.5: the end of a membership; the establishment may apply again."""
         return memberships.remove_membership(
             parse(m.MembershipRemoval, body), self.db.uow(), self.ctx.principal,
+            establishment_id=establishment_id, category=category,
+        )
+
+    @rpc
+    def notify_removal(self, establishment_id: str, category: str, body: dict) -> dict:
+        """§11.2, s.37(4): the decision to remove and its reasons, told first; suspended."""
+        return memberships.notify_removal(
+            parse(m.RemovalNotice, body), self.db.uow(), self.ctx.principal,
             establishment_id=establishment_id, category=category,
         )
 

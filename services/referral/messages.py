@@ -136,6 +136,17 @@ class ReferralCreate(_Model):
     price_weight: Int32 | None = None
     min_invited: int | None = Field(default=None, ge=1, le=1000)
     incentive: Incentive | None = None
+    title: Name | None = Field(default=None, description="a title for the tender notice "
+                               "(RULES §11.4); no child data")
+    dps_id: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None, description="the DPS or dynamic market of the call-off (RULES §11.3); "
+        "the default market when not given")
+    weekly_price_ceiling: Money | None = Field(
+        default=None, description="the most the authority would pay a week, for the "
+        "estimated value (RULES §11.4)")
+    expected_weeks: int | None = Field(
+        default=None, ge=1, le=1040, description="expected duration; unknown counts as "
+        "above the threshold (Schedule 3 para 5)")
 
     @model_validator(mode="after")
     def _consistent(self) -> ReferralCreate:
@@ -166,6 +177,9 @@ class ReferralUpdate(_Model):
     price_weight: Int32 | None = None
     min_invited: int | None = Field(default=None, ge=1, le=1000)
     incentive: Incentive | None = None
+    title: Name | None = None
+    weekly_price_ceiling: Money | None = None
+    expected_weeks: int | None = Field(default=None, ge=1, le=1040)
 
 
 class DeadlineRequest(_Model):
@@ -340,6 +354,10 @@ class ParentChoice(_Model):
 
 class AwardRequest(_Model):
     bid_id: str | None = None
+    standstill_working_days: int | None = Field(
+        default=None, ge=8, le=60, description="a voluntary standstill of at least 8 working "
+        "days (Procurement Act 2023 s.51(3), RULES §11.4); the placement cannot start "
+        "before it ends")
 
 
 class DirectPlacementCreate(_Model):
@@ -351,6 +369,13 @@ class DirectPlacementCreate(_Model):
     justification: Text
     weekly_price: Money
     child_reference: Name
+    dps_id: Annotated[str, StringConstraints(max_length=64)] | None = None
+    expressed_preference: Text | None = Field(
+        default=None, description="user_choice: the preference the child or the parents or "
+        "carers expressed (Schedule 5 paras 15–17); no names")
+    best_interests_reason: Text | None = Field(
+        default=None, description="user_choice: why a competition is not in the child's best "
+        "interests (Schedule 5 para 15)")
 
 
 # --------------------------------------------------------------------------- views, replies
@@ -575,6 +600,7 @@ class ReferralView(_Model):
     )
     personal_data: Literal["held", "erased"] = "held"
     legal_hold: str | None = None
+    procurement: ProcurementView | None = None
     personal_data_warnings: list[PersonalDataWarning] = Field(
         default=[], description="free text that looks like a name or a date of birth (§13)")
 
@@ -772,6 +798,29 @@ class DirectPlacementView(DirectPlacementCreate):
 # --------------------------------------------------------------------------- events
 
 
+class ProcurementView(_Model):
+    """Under which regime and market a referral runs, and its value (RULES §11.3, §11.4)."""
+
+    dps_id: str | None = None
+    regime: Literal["PCR2015_DPS", "PA2023_DYNAMIC_MARKET"] | None = None
+    estimated_value: Money | None = None
+    above_threshold: StrictBool | None = None
+    below_threshold_rules: str | None = None
+    standstill_ends_on: IsoDate | None = None
+    insurance_checked_at: IsoDateTime | None = None
+    summaries_released_at: IsoDateTime | None = None
+
+
+class _ProcurementFields(BaseModel):
+    """The call-off's regime, market and value on its notices' events (RULES §11.4)."""
+
+    dps_id: str | None = None
+    regime: str | None = None
+    estimated_value: str | None = None
+    above_threshold: bool | None = None
+    below_threshold_rules: str | None = None
+
+
 class _ReferralEvent(EventBase):
     referral_id: str
     authority: str
@@ -783,10 +832,12 @@ class _InvitationEvent(_ReferralEvent):
     invited: list[InvitationNotice]
 
 
-class ReferralPublished(_InvitationEvent):
-    """§5, §8: alert the contacts of every invited establishment."""
+class ReferralPublished(_InvitationEvent, _ProcurementFields):
+    """§5, §8: alert the contacts of every invited establishment (§11.4: UK4)."""
 
     event_type = "referral_published"
+    title: str | None = None
+    deadline: IsoDateTime | None = None
 
 
 class ReferralWidened(_InvitationEvent):
@@ -851,7 +902,7 @@ class ParentChoiceRequired(_ReferralEvent):
     shortlist: list[ShortlistEntry]
 
 
-class ReferralAwarded(_ReferralEvent):
+class ReferralAwarded(_ReferralEvent, _ProcurementFields):
     """§5 award → §7.1 placement agreement (contracts) and the winner's notification (§8).
 
     ``placement_id`` is chosen here so that the contracts service creates the placement
@@ -879,6 +930,9 @@ class ReferralAwarded(_ReferralEvent):
     parent_choice_reason: str | None
     referral: AnonymisedProfile
     child_data: SealedChildData | None = None
+    standstill_ends_on: IsoDate | None = None
+    summaries_released_at: IsoDateTime | None = None
+    insurance_checked_at: IsoDateTime | None = None
 
 
 class BidFeedback(_ReferralEvent):
@@ -891,7 +945,7 @@ class BidFeedback(_ReferralEvent):
     feedback: FeedbackView
 
 
-class ReferralUnsuccessful(_ReferralEvent):
+class ReferralUnsuccessful(_ReferralEvent, _ProcurementFields):
     """§5: no compliant bid. Each bidder's reason follows as its own ``bid_feedback``."""
 
     event_type = "referral_unsuccessful"
@@ -909,16 +963,17 @@ class ReferralDeadlineExtended(_ReferralEvent):
     invited: list[InvitationNotice]
 
 
-class ReferralCancelled(_ReferralEvent):
+class ReferralCancelled(_ReferralEvent, _ProcurementFields):
     """§5: cancelled before award, with its reason; invited establishments are told."""
 
     event_type = "referral_cancelled"
     reason: str
     status_before: str
     invited: list[InvitationNotice]
+    was_published: StrictBool = False
 
 
-class DirectPlacementRecorded(EventBase):
+class DirectPlacementRecorded(EventBase, _ProcurementFields):
     """§5 direct placement (business case 8.10): contracts creates the placement under
     ``placement_id``; benchmarking and publication report it separately."""
 
@@ -934,3 +989,6 @@ class DirectPlacementRecorded(EventBase):
     weekly_price: Money
     child_data: SealedChildData | None = None
     establishment_name: str | None = None
+    reason: str | None = None
+    expressed_preference: str | None = None
+    best_interests_reason: str | None = None

@@ -20,9 +20,12 @@ from services.common.errors import InvalidInput, NotFound
 from services.common.runtime import call_remote
 from services.qualification.messages import (
     CategoryView,
+    DpsView,
     EligibilityQuery,
     EligibleEstablishment,
     EstablishmentView,
+    InsuranceStatus,
+    MarketView,
 )
 from services.referral.messages import EstablishmentSnapshot
 from services.scoring.messages import (
@@ -103,11 +106,38 @@ class Peers:
         )
         return [snapshot(EligibleEstablishment.model_validate(e)) for e in reply]
 
-    def standings(self, category: str, establishment_ids: list[str]) -> dict:
-        """§6.2, §6.3 C: qualification's ``{establishment_id: {admitted, competency}}``."""
+    def standings(self, category: str, establishment_ids: list[str],
+                  dps_id: str | None = None) -> dict:
+        """§6.2, §6.3 C: qualification's ``{establishment_id: {admitted, competency}}``
+        (members of the market ``dps_id`` when given, §11.3)."""
+        if dps_id is None:
+            return self._call(
+                "qualification",
+                lambda: self.qualification.standings(category, establishment_ids))
         return self._call(
-            "qualification", lambda: self.qualification.standings(category, establishment_ids)
-        )
+            "qualification",
+            lambda: self.qualification.standings(category, establishment_ids, dps_id))
+
+    def market(self, dps_id: str | None) -> DpsView:
+        """§11.1: the market of a call-off (``None``: the default market, ``GET /dps``).
+        An unknown one is a 422 on ``dps_id``."""
+        if dps_id is None:
+            return DpsView.model_validate(
+                self._call("qualification", lambda: self.qualification.get_dps()))
+        try:
+            reply = self._call("qualification", lambda: self.qualification.get_market(dps_id))
+        except NotFound:
+            reply = None
+        if reply is None:
+            raise InvalidInput.at(["dps_id"], f"no market {dps_id!r}")
+        return MarketView.model_validate(reply)
+
+    def insurance(self, establishment_id: str, category: str,
+                  dps_id: str | None) -> InsuranceStatus:
+        """§11.2, s.36(2): the winner's current insurance cover, checked at award."""
+        query = {"establishment_id": establishment_id, "category": category, "dps_id": dps_id}
+        return InsuranceStatus.model_validate(
+            self._call("qualification", lambda: self.qualification.insurance_status(query)))
 
     def establishment(self, establishment_id: str) -> EstablishmentView | None:
         reply = self._call(

@@ -8,7 +8,8 @@ handler that forgets to ``save`` leaves nothing behind. Locks are no-ops.
 from __future__ import annotations
 
 import copy
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from services.qualification import domain as d
@@ -91,13 +92,14 @@ class FakeApplications:
         self.rows[app.id] = stored
 
     def list(self, *, provider_id=None, status=None, overdue=None, today=None, category=None,
-             establishment_id=None, after=None, limit=50):
+             establishment_id=None, after=None, limit=50, dps_id=None):
         found = [a for a in self.rows.values()
                  if (provider_id is None or a.provider_id == provider_id)
                  and (status is None or a.status == status)
                  and (overdue is None or a.is_overdue(today) == overdue)
                  and (category is None or a.category == category)
-                 and (establishment_id is None or a.establishment_id == establishment_id)]
+                 and (establishment_id is None or a.establishment_id == establishment_id)
+                 and (dps_id is None or a.dps_id == dps_id)]
         return sorted(found, key=lambda a: (a.created_at, a.id))[:limit]
 
 
@@ -109,6 +111,14 @@ class FakeStore:
         self.providers: dict[str, dict] = {}
         self.configs = {code: [c] for code, c in (configs or d.default_category_configs()).items()}
         self.dps_versions = [dps]
+        self.market_settings: dict[str, list[d.DpsSettings]] = {}
+        self.market_rows: dict[str, d.Market] = {}
+        first = d.Market(
+            dps_id=d.FIRST_DPS_ID, regime=d.PCR2015, title="Children's placements DPS",
+            parts=tuple(d.Part(i, c, c) for i, c in enumerate(d.CATEGORIES, 1)), settings=dps,
+            lead_authority="WSCC", created_at=datetime(2024, 1, 1, tzinfo=UTC),
+            state="established", established_on=dps.valid_from, is_default=True)
+        self.market_rows[first.dps_id] = first
         self.uplifts: dict[str, dict] = {}
 
     def add_provider(self, row):
@@ -120,15 +130,49 @@ class FakeStore:
     def provider_names(self, ids):
         return {i: self.providers[i]["name"] for i in ids if i in self.providers}
 
-    def dps(self):
-        return self.dps_versions[-1]
+    def dps(self, dps_id=d.FIRST_DPS_ID):
+        if dps_id == d.FIRST_DPS_ID:
+            return self.dps_versions[-1]
+        return self.market_settings[dps_id][-1]
 
     def lock_dps(self):
         pass
 
-    def save_dps(self, settings, at, by):
-        self.dps_versions.append(settings)
-        return len(self.dps_versions)
+    def save_dps(self, settings, at, by, dps_id=d.FIRST_DPS_ID):
+        versions = (self.dps_versions if dps_id == d.FIRST_DPS_ID
+                    else self.market_settings.setdefault(dps_id, []))
+        versions.append(settings)
+        return len(versions)
+
+    def _market(self, mk):
+        if mk is None:
+            return None
+        copy = replace(mk, events=[], warnings_sent=list(mk.warnings_sent))
+        copy.settings = self.dps(mk.dps_id)
+        return copy
+
+    def markets(self):
+        return [self._market(mk) for mk in self.market_rows.values()]
+
+    def market(self, dps_id, *, lock=False):
+        return self._market(self.market_rows.get(dps_id))
+
+    def default_market(self):
+        return next((self._market(mk) for mk in self.market_rows.values() if mk.is_default),
+                    None)
+
+    def add_market(self, mk, at, by):
+        self.market_rows[mk.dps_id] = replace(mk, events=[])
+        self.save_dps(mk.settings, at, by, mk.dps_id)
+
+    def save_market(self, mk):
+        if mk.is_default:
+            for other in self.market_rows.values():
+                other.is_default = False
+        self.market_rows[mk.dps_id] = replace(mk, events=[], warnings_sent=list(mk.warnings_sent))
+
+    def update_provider(self, provider_id, values):
+        self.providers[provider_id].update(values)
 
     def current_configs(self, at):
         return {code: versions[-1] for code, versions in self.configs.items()}
@@ -142,18 +186,24 @@ class FakeStore:
     def lock_category(self, code):
         pass
 
-    def eligible_establishments(self, config, point, radius_miles, authority, today):
-        found = [d.eligible(e, config, point, radius_miles, authority, today)
+    def eligible_establishments(self, config, point, radius_miles, authority, today,
+                                dps_id=None):
+        def of_market(e):
+            if dps_id is None:
+                return e
+            return replace(e, memberships=[ms for ms in e.memberships if ms.dps_id == dps_id])
+        found = [d.eligible(of_market(e), config, point, radius_miles, authority, today)
                  for e in self.establishments.rows.values()]
         return sorted((f for f in found if f is not None),
                       key=lambda e: (e.distance_miles, e.establishment_id))
 
-    def standings(self, category, ids):
+    def standings(self, category, ids, dps_id=None):
         out = {}
         for i in dict.fromkeys(ids):
             est = self.establishments.rows.get(i)
             latest = None if est is None else next(
-                (ms for ms in reversed(est.memberships) if ms.category == category), None)
+                (ms for ms in reversed(est.memberships) if ms.category == category
+                 and dps_id in (None, ms.dps_id)), None)
             out[i] = (m.Standing(admitted=False, status=None, competency=Decimal(0))
                       if latest is None else
                       m.Standing(admitted=latest.state == "admitted", status=latest.state,

@@ -228,6 +228,11 @@ class FakePeers:
         self.scoring = scoring
         self.down: set[str] = set()
         self.calls: list[tuple] = []
+        self.markets: dict[str, dict] = {
+            "dps-1": {"dps_id": "dps-1", "regime": "PCR2015_DPS", "status": "open",
+                      "valid_from": "2025-04-01", "valid_to": "2029-02-23",
+                      "entry_open": True}}
+        self.insurance_map: dict[str, dict] = {}
 
     def _up(self, service: str) -> None:
         if service in self.down:
@@ -245,7 +250,26 @@ class FakePeers:
         self._up("qualification")
         return [e for e in self.eligible_list if e.distance_miles <= Decimal(query.radius_miles)]
 
-    def standings(self, category: str, establishment_ids: list[str]) -> dict:
+    def market(self, dps_id: str | None):
+        from services.qualification.messages import DpsView
+
+        self.calls.append(("market", dps_id))
+        self._up("qualification")
+        found = self.markets.get(dps_id or "dps-1")
+        if found is None:
+            raise InvalidInput.at(["dps_id"], f"no market {dps_id!r}")
+        return DpsView.model_validate(found)
+
+    def insurance(self, establishment_id: str, category: str, dps_id: str | None):
+        from services.qualification.messages import InsuranceStatus
+
+        self.calls.append(("insurance", establishment_id))
+        self._up("qualification")
+        return InsuranceStatus.model_validate(self.insurance_map.get(
+            establishment_id, {"current": True, "expires_on": "2030-01-01"}))
+
+    def standings(self, category: str, establishment_ids: list[str],
+                  dps_id: str | None = None) -> dict:
         self.calls.append(("standings", tuple(establishment_ids)))
         self._up("qualification")
         if self.standings_map is not None:

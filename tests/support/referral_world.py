@@ -146,7 +146,20 @@ class FakeQualification:
         return sorted(found, key=lambda x: x["distance_miles"])
 
     @rpc
-    def standings(self, category, establishment_ids):
+    def get_dps(self):
+        """The default market (RULES §11.1): a dynamic market, whose light touch
+        categories may have the 0-hour minimum tender period these tests use (s.54(4),
+        §11.3; under a PCR 2015 DPS the platform's 24 hours would apply)."""
+        return {"dps_id": "dm-it", "regime": "PA2023_DYNAMIC_MARKET", "status": "open",
+                "state": "established", "valid_from": "2025-04-01", "valid_to": "2029-02-23",
+                "entry_open": True}
+
+    @rpc
+    def insurance_status(self, query):
+        return {"current": True}
+
+    @rpc
+    def standings(self, category, establishment_ids, dps_id=None):
         out = {}
         for i in establishment_ids:
             e = ESTABLISHMENTS.get(i)
@@ -166,6 +179,7 @@ class FakeQualification:
         membership = {
             "id": f"m-{e['id']}",
             "category": e["category"],
+            "dps_id": "dm-it",
             "status": e["status"],
             "application_id": f"a-{e['id']}",
             "admitted_on": "2026-01-05",

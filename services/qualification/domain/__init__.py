@@ -56,11 +56,22 @@ Choices made where RULES is silent
   per due date (``reverification_due`` event); the lead then records the re-check.
 - An establishment's location and categories are fixed after registration (referral
   snapshots and distances rely on them); name, address, capacity and contacts can change.
+- Markets (§11.1, issue 14): the DPS of before is ``dps-1`` (PCR 2015), the default
+  market that ``GET /dps`` shows and that applications go to when they name none. A PCR
+  DPS's last day is 23 February 2029 whatever its stored period; ending a market early is
+  not a change of its period. Under the Act INSURANCE is not a condition of membership
+  (s.36(2)): it is left out of completeness, decision and the evidence timer's suspensions
+  and checked at award; the other §4.1 criteria stay (FINANCIAL judges risk, it does not
+  require audited accounts). The conditions frozen by s.36(7) are the pass/fail criteria,
+  insurance minimums and cost heads; weights, caps, tender settings are not conditions.
+  A notice of intended removal (s.37(4)) suspends for ``REMOVAL_NOTICE``; the lead then
+  removes, or reinstates (withdrawing it).
 Modules
 -------
 ``vocabulary`` (literals and fixed numbers), ``problems`` (InvalidInput collection),
 ``calendar`` (UK dates, working days, §4.3), ``geo`` (§5 distances), ``categories`` (§2),
-``dps`` (§3), ``content`` (application answers, §4.1–§4.4), ``decisions`` (§4.2, §4.3,
+``dps`` (§3), ``markets`` (§11.1, §11.2: several DPSs and dynamic markets), ``content``
+(application answers, §4.1–§4.4), ``decisions`` (§4.2, §4.3,
 §7.4 scores), ``applications`` (the Application aggregate), ``membership`` (§4.5),
 ``establishment`` (the Establishment aggregate, with its mixins ``establishment_commands``
 and ``establishment_changes``), ``eligibility`` (§5). Everything public is re-exported
@@ -131,6 +142,18 @@ from services.qualification.domain.geo import (
     bounding_box,
     haversine_miles,
 )
+from services.qualification.domain.markets import (
+    FIRST_DPS_ID,
+    PA2023,
+    PCR2015,
+    Market,
+    Part,
+    check_frozen_conditions,
+    check_period_change,
+    check_ppon,
+    new_market,
+    regime_config,
+)
 from services.qualification.domain.membership import (
     CURRENT_MEMBERSHIP_STATES,
     MEMBERSHIP_MACHINE,
@@ -200,6 +223,16 @@ __all__ = [
     "total_weekly_core_cost",
     "DpsSettings",
     "apply_dps_change",
+    "FIRST_DPS_ID",
+    "PA2023",
+    "PCR2015",
+    "Market",
+    "Part",
+    "check_frozen_conditions",
+    "check_period_change",
+    "check_ppon",
+    "new_market",
+    "regime_config",
     "Contact",
     "InspectionJudgement",
     "CriterionAnswer",

@@ -74,7 +74,26 @@ class Application:
     due_on: date | None = None
     extension_reason: str | None = None
     decision: DecisionOutcome | None = None
+    dps_id: str = "dps-1"
+    exclusion_check: dict | None = None
+    """RULES §11.2, s.62: the lead's record of the debarment-list and exclusion check."""
     events: list = field(default_factory=list, repr=False)
+
+    def record_exclusion_check(self, check: m.ExclusionCheck, by: dict, now: datetime) -> dict:
+        """§11.2 (ss.57, 62): before admitting to a dynamic market, the lead records that
+        the debarment list and the supplier's exclusion information were checked."""
+        if self.status != "submitted":
+            raise Conflict(f"the application is {self.status}; the exclusion check is "
+                           "recorded before the decision")
+        if not check.debarment_list_checked:
+            raise InvalidInput.at(["debarment_list_checked"], "the debarment list must be "
+                                  "checked (s.62) before the check can be recorded")
+        self.exclusion_check = {
+            "debarment_list_checked": True, "debarred": check.debarred,
+            "excluded": check.excluded, "notes": check.notes,
+            "checked_at": now.isoformat(), "checked_by": by.get("sub") or by.get("role"),
+        }
+        return self.exclusion_check
 
     def _require(self, target: str) -> None:
         APPLICATION_MACHINE.check(
@@ -139,6 +158,9 @@ class Application:
         config: CategoryConfig,
         establishment: Establishment,
         now: datetime,
+        *,
+        require_exclusion_check: bool = False,
+        drop_evidence: frozenset[str] = frozenset(),
     ) -> DecisionOutcome:
         """§4.2, §4.3: admitted when every criterion passes (automatic failures included),
         otherwise rejected with a reason per failed criterion. ``config`` must be the
@@ -159,6 +181,19 @@ class Application:
         latest = establishment.latest_judgement(inspection.judgement if inspection else None)
         for code, reason in _automatic_failures(self.content, config, latest, today):
             failures[code] = f"{failures[code]}; {reason}" if code in failures else reason
+        check = self.exclusion_check or {}
+        if check.get("debarred") or check.get("excluded"):
+            reason = ("the supplier is on the debarment list (s.62, a mandatory exclusion "
+                      "ground, s.57)" if check.get("debarred")
+                      else "the supplier is excluded or excludable (ss.57, 58)")
+            failures["EXCLUSIONS"] = (f"{failures['EXCLUSIONS']}; {reason}"
+                                      if "EXCLUSIONS" in failures else reason)
+        if require_exclusion_check and not failures and not check:
+            raise Conflict(
+                "record the debarment-list and exclusion check first (RULES §11.2, "
+                "Procurement Act 2023 ss.57, 62): POST /applications/{id}/exclusion-check",
+                [{"loc": ["exclusion_check"], "msg": "required before admission"}],
+            )
         ordered = {
             c: failures[c] for c in (*config.pass_fail_criteria, AFFORDABILITY) if c in failures
         }
@@ -166,7 +201,8 @@ class Application:
         status = "rejected" if ordered else "admitted"
         self._require(status)
         if status == "admitted":
-            establishment.admit(self, config, competency, decision.scores, now)
+            establishment.admit(self, config, competency, decision.scores, now,
+                                drop_evidence=drop_evidence)
         self.status = status
         self.decision = DecisionOutcome(
             status, dict(decision.pass_fail), dict(decision.scores), competency, ordered, now
@@ -209,6 +245,8 @@ class Application:
             core_costs=dict(c.core_costs),
             additional_services=[asdict(s) for s in c.additional_services],
             cohort_discounts=[asdict(t) for t in c.cohort_discounts],
+            dps_id=self.dps_id,
+            exclusion_check=self.exclusion_check,
             decision=None
             if d is None
             else m.DecisionView(
@@ -230,9 +268,11 @@ def open_application(
     applications: Iterable[Application],
     now: datetime,
     copied_from: str | None = None,
+    dps_id: str = "dps-1",
 ) -> Application:
-    """A new draft (§4). ``applications`` are the establishment's existing applications.
-    Refused while another one for the category is open or a membership is current."""
+    """A new draft (§4) for the market ``dps_id`` (§11.1). ``applications`` are the
+    establishment's existing applications. Refused while another one for the category and
+    market is open or a membership of that market is current."""
     if config.code != category:
         raise ValueError(f"{config.code} configuration given for a {category} application")
     if category not in establishment.categories:
@@ -240,11 +280,12 @@ def open_application(
     if any(
         a.establishment_id == establishment.id
         and a.category == category
+        and a.dps_id == dps_id
         and a.status in OPEN_APPLICATION_STATES
         for a in applications
     ):
         raise Conflict(f"{establishment.name} already has an open {category} application")
-    current = establishment.current_membership(category)
+    current = establishment.current_membership(category, dps_id)
     if current is not None:
         raise Conflict(f"{establishment.name} is already {current.state} in {category}")
     content.validate(config, london_date(now))
@@ -256,6 +297,7 @@ def open_application(
         content=content,
         created_at=now,
         copied_from=copied_from,
+        dps_id=dps_id,
     )
 
 
@@ -291,6 +333,7 @@ def copy_application(
             applications.get(est.id, ()),
             now,
             copied_from=source.id,
+            dps_id=source.dps_id,
         )
         for est in targets
     ]

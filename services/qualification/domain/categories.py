@@ -230,7 +230,7 @@ _SETTINGS: dict[str, Callable] = {
     "insurance_minimums": lambda v, c, loc, p, a: _set_money_map(
         v, c.insurance_minimums, INSURANCE_COVERS, loc, p, removable=False
     ),
-    "min_tender_period_hours": lambda v, c, loc, p, a: _whole(v, loc, p, 1, 8760),
+    "min_tender_period_hours": lambda v, c, loc, p, a: _whole(v, loc, p, 0, 8760),
     "min_invited": lambda v, c, loc, p, a: _whole(v, loc, p, 1, 100),
     "affordability_cap": _set_cap,
     "authority_caps": lambda v, c, loc, p, a: _set_money_map(

@@ -94,15 +94,19 @@ class Establishment(MembershipCommands, TimedChanges):
 
     # -- queries -------------------------------------------------------------------
 
-    def membership(self, category: str) -> Membership:
-        """The latest membership in ``category`` (removed included), or NotFound."""
+    def membership(self, category: str, dps_id: str | None = None) -> Membership:
+        """The latest membership in ``category`` (of the market ``dps_id`` when given;
+        removed included), or NotFound."""
         for ms in reversed(self.memberships):
-            if ms.category == category:
+            if ms.category == category and dps_id in (None, ms.dps_id):
                 return ms
         raise NotFound(f"{self.name} has no membership in {category}")
 
-    def current_membership(self, category: str) -> Membership | None:
-        return next((ms for ms in self.memberships if ms.category == category and ms.current), None)
+    def current_membership(self, category: str, dps_id: str | None = None) -> Membership | None:
+        """The current membership in ``category`` (of the market ``dps_id`` when given,
+        §11.1: an establishment may be a member of two markets at once)."""
+        return next((ms for ms in self.memberships if ms.category == category and ms.current
+                     and dps_id in (None, ms.dps_id)), None)
 
     def _current(self) -> list[Membership]:
         return [ms for ms in self.memberships if ms.current]
@@ -168,9 +172,12 @@ class Establishment(MembershipCommands, TimedChanges):
         competency: Decimal,
         scores: Mapping[str, int],
         now: datetime,
+        drop_evidence: frozenset[str] = frozenset(),
     ) -> Membership:
-        """§4.3: a new membership from an admitted application (called by ``decide``)."""
-        if self.current_membership(application.category) is not None:
+        """§4.3: a new membership of the application's market from an admitted application
+        (called by ``decide``). ``drop_evidence``: criteria that are not conditions of
+        membership under the market's regime (§11.2, s.36(2): insurance), not kept."""
+        if self.current_membership(application.category, application.dps_id) is not None:
             raise Conflict(f"{self.name} already has a current {application.category} membership")
         today = london_date(now)
         content = application.content
@@ -181,7 +188,8 @@ class Establishment(MembershipCommands, TimedChanges):
             admitted_on=today,
             competency=competency,
             scores=dict(scores),
-            evidence=dict(content.pass_fail),
+            evidence={c: a for c, a in content.pass_fail.items() if c not in drop_evidence},
+            dps_id=application.dps_id,
             costs=[CostEntry(h, a, today, "qualified") for h, a in content.core_costs.items()],
             reverification_due_on=add_months(today, 12),
             cohort_discounts=content.cohort_discounts,

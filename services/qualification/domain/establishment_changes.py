@@ -63,9 +63,15 @@ class TimedChanges:
         self.events.extend(events)
         return events
 
-    def suspend_expired_evidence(self, now: datetime) -> list[m.MembershipSuspended]:
-        """§4.5: evidence not renewed by its expiry date suspends for its criterion."""
+    def suspend_expired_evidence(
+        self, now: datetime, not_conditions: Mapping[str, frozenset[str]] | None = None
+    ) -> list[m.MembershipSuspended]:
+        """§4.5: evidence not renewed by its expiry date suspends for its criterion, unless
+        the criterion is not a condition of membership of the membership's market
+        (``not_conditions``: dps_id → criteria; §11.2, s.36(2): insurance under the Act,
+        which is checked at award instead)."""
         today = london_date(now)
+        exempt = not_conditions or {}
         suspended = (
             self._fail(
                 ms,
@@ -77,6 +83,7 @@ class TimedChanges:
             for ms in self._current()
             for criterion, ans in list(ms.evidence.items())
             if ans.expires_on is not None and ans.expires_on <= today
+            and criterion not in exempt.get(ms.dps_id, ())
         )
         return [event for event in suspended if event is not None]
 

@@ -20,16 +20,21 @@ from services.qualification.domain.membership import Milestone, _check_renewal, 
 from services.qualification.domain.problems import _is_text, _Problems
 from services.qualification.domain.vocabulary import INSPECTION
 
+REMOVAL_NOTICE = "REMOVAL_NOTICE"
+"""The ground of the suspension between the notice of intended removal and the removal
+(s.37(4), RULES §11.2)."""
+
 
 class MembershipCommands:
     """§4.5 commands on the memberships of an establishment (mixed into ``Establishment``)."""
 
     def suspend(
-        self, category: str, criterion: str, reason: str, config: CategoryConfig, now: datetime
+        self, category: str, criterion: str, reason: str, config: CategoryConfig, now: datetime,
+        dps_id: str | None = None,
     ) -> m.MembershipSuspended:
         """§4.5: the lead suspends for a pass/fail criterion of the category that no longer
         holds; no other ground is accepted."""
-        ms = self.membership(category)
+        ms = self.membership(category, dps_id)
         if not ms.current:
             raise Conflict(f"the {category} membership is {ms.state}; it cannot become suspended")
         problems = _Problems()
@@ -93,16 +98,17 @@ class MembershipCommands:
         self, category: str, config: CategoryConfig, now: datetime
     ) -> m.MembershipReinstated:
         """§4.5: the lead accepts the resubmitted evidence (one for every failed criterion)
-        and the membership is admitted again, its history kept."""
+        and the membership is admitted again, its history kept. A notice of intended removal
+        (s.37(4)) needs no evidence: reinstating withdraws it after the supplier's answer."""
         ms = self.membership(category)
         if ms.state != "suspended":
             raise Conflict(f"the {category} membership is {ms.state}; it cannot be reinstated")
         failures, pending = ms._episode()
-        missing = [c for c in failures if c not in pending]
+        missing = [c for c in failures if c not in pending and c != REMOVAL_NOTICE]
         if missing:
             raise Conflict(f"no resubmitted evidence yet for {', '.join(missing)}")
         today = london_date(now)
-        accepted = {c: pending[c].answer for c in failures}
+        accepted = {c: pending[c].answer for c in failures if c != REMOVAL_NOTICE}
         expired = [c for c, a in accepted.items() if a.expires_on and a.expires_on <= today]
         if expired:
             raise Conflict(f"the resubmitted evidence has expired for {', '.join(expired)}")
@@ -117,7 +123,9 @@ class MembershipCommands:
         ms._move("admitted")
         ms.milestones.append(
             Milestone(
-                "reinstated", now, "lead", reason=f"evidence accepted for {', '.join(accepted)}"
+                "reinstated", now, "lead",
+                reason=f"evidence accepted for {', '.join(accepted)}" if accepted
+                else "the intended removal withdrawn (s.37(4))"
             )
         )
         costs = ms.costs_on(today)
@@ -136,11 +144,43 @@ class MembershipCommands:
         self.events.append(event)
         return event
 
-    def remove(self, category: str, reason: str, now: datetime) -> m.MembershipRemoved:
-        """§4.5: the end of a membership (the establishment may apply again)."""
-        ms = self.membership(category)
+    def notify_removal(self, category: str, reasons: str, mandatory: bool, now: datetime,
+                       dps_id: str | None = None) -> m.MembershipRemovalNotified:
+        """§11.2, Procurement Act 2023 s.37(4): before removing a supplier from a dynamic
+        market the authority tells it the decision and the reasons; the membership is
+        suspended meanwhile (no new referrals, §4.5) while the supplier answers."""
+        ms = self.membership(category, dps_id)
+        if not ms.current:
+            raise Conflict(f"the {category} membership is {ms.state}")
+        if not _is_text(reasons):
+            raise InvalidInput.at(["reasons"], "is required")
+        reasons = reasons.strip()
+        ms.milestones.append(Milestone("removal_notified", now, "lead", REMOVAL_NOTICE, reasons))
+        self._fail(ms, REMOVAL_NOTICE, f"notice of intended removal: {reasons}", "lead", now)
+        event = _event(m.MembershipRemovalNotified, self, category, now, membership_id=ms.id,
+                       reasons=reasons, mandatory_exclusion=mandatory,
+                       notified_on=london_date(now))
+        self.events.append(event)
+        return event
+
+    def remove(self, category: str, reason: str, now: datetime, dps_id: str | None = None,
+               require_notice: bool = False) -> m.MembershipRemoved:
+        """§4.5: the end of a membership (the establishment may apply again). Under the
+        Procurement Act 2023 (``require_notice``) only after the supplier was told the
+        decision and its reasons (s.37(4), ``notify_removal``)."""
+        ms = self.membership(category, dps_id)
         if not _is_text(reason):
             raise InvalidInput.at(["reason"], "is required")
+        since = next((i for i in range(len(ms.milestones) - 1, -1, -1)
+                      if ms.milestones[i].kind in ("admitted", "reinstated")), -1)
+        notice = next((s for s in ms.milestones[since + 1:] if s.kind == "removal_notified"),
+                      None)
+        if require_notice and ms.current and notice is None:
+            raise Conflict(
+                "the supplier must first be told the decision to remove it and the reasons "
+                "(Procurement Act 2023 s.37(4)): POST …/removal-notice, then remove",
+                [{"loc": ["reason"], "msg": "no notice of intended removal was given"}],
+            )
         ms._move("removed")
         ms.milestones.append(Milestone("removed", now, "lead", reason=reason.strip()))
         event = _event(
@@ -151,6 +191,7 @@ class MembershipCommands:
             membership_id=ms.id,
             reason=reason.strip(),
             removed_on=london_date(now),
+            reasons=notice.reason if notice is not None else reason.strip(),
         )
         self.events.append(event)
         return event

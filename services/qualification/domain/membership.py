@@ -105,6 +105,8 @@ class Membership:
     """criterion → the expiry date its reminder was sent for (once per item and date)."""
     reverification_flagged: date | None = None
     """The re-verification due date already flagged as due (once per due date)."""
+    dps_id: str = "dps-1"
+    """The market (DPS or dynamic market) this is a membership of (RULES §11.1)."""
 
     @property
     def current(self) -> bool:
@@ -183,6 +185,7 @@ class Membership:
         return m.MembershipView(
             id=self.id,
             category=self.category,
+            dps_id=self.dps_id,
             status=self.state,
             application_id=self.application_id,
             admitted_on=self.admitted_on,

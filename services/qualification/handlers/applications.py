@@ -16,6 +16,7 @@ from services.qualification.handlers.common import (
     flush,
     summaries,
 )
+from services.qualification.handlers.markets import market_for
 from services.qualification.store.codecs import content_to_row
 
 
@@ -33,10 +34,13 @@ def create_application(command: m.ApplicationCreate, uow, principal: dict | None
         except NotFound:
             raise InvalidInput.at(["establishment_id"], "no such establishment") from None
         apps = uow.store.applications
+        market = market_for(uow, command.dps_id)
+        if command.category not in market.categories():
+            raise InvalidInput.at(["category"], f"not a part of the market {market.dps_id}")
         config = uow.store.current_configs(now)[command.category]
         app = d.open_application(
             est, command.category, d.ApplicationContent.from_message(command), config,
-            apps.for_establishments([est.id])[est.id], now,
+            apps.for_establishments([est.id])[est.id], now, dps_id=market.dps_id,
         )
         apps.add(app, now)
         uow.audit("application.created", "application", app.id, None, application_summary(app))
@@ -90,6 +94,7 @@ def list_applications(q: m.ApplicationQuery, uow, principal: dict | None) -> dic
             today=today,
             category=q.category,
             establishment_id=q.establishment_id,
+            dps_id=q.dps_id,
             after=after,
             limit=q.limit + 1,
         )
@@ -125,13 +130,28 @@ def copy_application(command: m.ApplicationCopy, uow, principal: dict | None, *,
 
 
 def submit_application(application_id: str, uow, principal: dict | None) -> dict:
-    """§3, §4.3: Conflict (409) while entry is closed or when incomplete."""
+    """§3, §4.3: Conflict (409) while the application's market takes no application or
+    when incomplete; complete against the conditions of membership of the market's regime
+    (§11.2: no insurance under PA2023, s.36(2))."""
     principal = access.require_role(principal, *access.PROVIDER)
-    return _command(
-        uow, application_id, principal, "application.submitted",
-        lambda app, store, now: app.submit(store.current_configs(now)[app.category],
-                                           store.dps(), now),
-    )
+
+    def submit(app: d.Application, store, now) -> None:
+        market = market_for(uow, app.dps_id)
+        if app.status == "draft":
+            market.ensure_accepting_applications(app.category, d.london_date(now))
+        config = d.regime_config(store.current_configs(now)[app.category], market)
+        app.submit(config, market.effective_settings(), now)
+
+    return _command(uow, application_id, principal, "application.submitted", submit)
+
+
+def record_exclusion_check(command: m.ExclusionCheck, uow, principal: dict | None, *,
+                           application_id: str) -> dict:
+    """§11.2 (ss.57, 62): the lead records the debarment-list and exclusion check."""
+    principal = access.require_role(principal, *access.LEAD)
+    return _command(uow, application_id, principal, "application.exclusion_checked",
+                    lambda app, store, now: app.record_exclusion_check(command, principal, now),
+                    summary=lambda app: {"exclusion_check": app.exclusion_check})
 
 
 def extend_evaluation(command: m.EvaluationExtension, uow, principal: dict | None, *,
@@ -157,9 +177,13 @@ def decide_application(command: m.Decision, uow, principal: dict | None, *,
             raise Conflict(
                 f"the application is {app.status}; only a submitted application can be decided"
             )
-        config = uow.store.config_version(app.category, app.config_version)
+        market = market_for(uow, app.dps_id)
+        config = d.regime_config(
+            uow.store.config_version(app.category, app.config_version), market)
         before_app, before_ms = application_summary(app), summaries(est, today)
-        app.decide(d.Decision.from_message(command), config, est, now)
+        app.decide(d.Decision.from_message(command), config, est, now,
+                   require_exclusion_check=market.pa2023,
+                   drop_evidence=market.conditions_exclude())
         apps.save(app, now)
         uow.audit("application.decided", "application", app.id, before_app,
                   application_summary(app))

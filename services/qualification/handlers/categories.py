@@ -8,50 +8,23 @@ from services.common.errors import NotFound
 from services.qualification import access
 from services.qualification import domain as d
 from services.qualification import messages as m
+from services.qualification.handlers import markets
 from services.qualification.store.codecs import config_to_row
 
 
 def get_dps(command: None, uow, principal: dict | None = None) -> dict:
-    with uow:
-        return uow.store.dps().to_view(d.london_date(uow.now())).model_dump(mode="json")
+    """GET /dps: the default market (§3, §11.1); see ``markets``."""
+    return markets.get_dps(command, uow, principal)
 
 
 def update_dps(command: m.DpsPatch, uow, principal: dict | None) -> dict:
-    """§3: extend, shorten or end the period of validity; open or close entry (the lead)."""
-    principal = access.require_role(principal, *access.LEAD)
-    patch = command.model_dump(exclude_unset=True)
-    with uow:
-        now, today = uow.now(), d.london_date(uow.now())
-        uow.store.lock_dps()
-        before = uow.store.dps()
-        after = d.apply_dps_change(before, patch, today)
-        version = uow.store.save_dps(after, now, principal)
-        view = after.to_view(today).model_dump(mode="json")
-        uow.audit("dps.changed", "dps", "dps", before.to_view(today).model_dump(mode="json"),
-                  {**view, "version": version})
-        uow.commit()
-    return view
+    """§3: extend, shorten or end the default market's period; open or close entry."""
+    return markets.update_dps(command, uow, principal)
 
 
 def reopen_entry_when_due(new_uow) -> bool:
-    """§3 scheduled closure: once ``closed_until`` has come, entry has reopened by itself
-    (``DpsSettings.status``); this records it as a new version of the settings, audited.
-    Safe with several instances: the settings are locked and read again first."""
-    with new_uow() as uow:
-        now, today = uow.now(), d.london_date(uow.now())
-        if not uow.store.dps().window_over(today):
-            return False
-        uow.store.lock_dps()
-        before = uow.store.dps()
-        if not before.window_over(today):  # another instance did it
-            return False
-        after = d.apply_dps_change(before, {"closed_from": None, "closed_until": None})
-        version = uow.store.save_dps(after, now, None)
-        uow.audit("dps.entry_reopened", "dps", "dps", before.to_view(today).model_dump(mode="json"),
-                  {**after.to_view(today).model_dump(mode="json"), "version": version,
-                   "by": "schedule"})
-        uow.commit()
-    return True
+    """§3 scheduled closures that have ended (``markets.reopen_entry_when_due``)."""
+    return markets.reopen_entry_when_due(new_uow)
 
 
 def list_categories(command: None, uow, principal: dict | None = None) -> dict:
@@ -89,6 +62,7 @@ def update_category(command: m.CategoryPatch, uow, principal: dict | None, *, co
         if code not in configs:
             raise NotFound(f"no category {code}")
         before = configs[code]
+        d.check_frozen_conditions(patch, before, code, uow.store.markets())
         after = d.apply_settings_change(before, patch, authorities)
         uow.store.add_config(after, now, principal)
         uow.audit("category.changed", "category", code, config_to_row(before), config_to_row(after))

@@ -6,6 +6,7 @@ from datetime import date
 
 from services.qualification import access
 from services.qualification import domain as d
+from services.qualification import messages as m
 from services.qualification.store.codecs import decision_to_row
 
 
@@ -52,10 +53,35 @@ def view(est: d.Establishment, configs: dict, today: date, principal: dict) -> d
 
 
 def emit(uow, aggregate: d.Establishment | d.Application) -> None:
-    """Put the aggregate's new events in the outbox (DESIGN rule 3)."""
+    """Put the aggregate's new events in the outbox (DESIGN rule 3); membership events
+    carry their market and the supplier's identifiers (RULES §11.2, §11.4: UK15)."""
     for event in aggregate.events:
-        uow.emit(event)
+        uow.emit(_with_market(uow, aggregate, event))
     aggregate.events.clear()
+
+
+def _with_market(uow, aggregate, event):
+    """``dps_id``, ``regime``, ``part_number`` of the membership's (or application's)
+    market and the provider's name, PPON and Companies House number (§11.2)."""
+    if not isinstance(event, m.MembershipEvent) or event.dps_id is not None:
+        return event
+    dps_id = getattr(aggregate, "dps_id", None)
+    ms_id = getattr(event, "membership_id", None)
+    for ms in getattr(aggregate, "memberships", ()):
+        if ms.id == ms_id:
+            dps_id = ms.dps_id
+    if dps_id is None:
+        return event
+    market = uow.store.market(dps_id)
+    provider = uow.store.get_provider(event.provider_id) or {}
+    return event.model_copy(update={
+        "dps_id": dps_id,
+        "regime": market.regime if market else None,
+        "part_number": market.part_number(event.category) if market else None,
+        "provider_name": provider.get("name"),
+        "ppon": provider.get("ppon"),
+        "companies_house_number": provider.get("companies_house_number"),
+    })
 
 
 def flush(uow, est: d.Establishment, now) -> None:

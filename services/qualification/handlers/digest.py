@@ -1,6 +1,7 @@
 """The lead's daily digest (RULES §4.3, §4.5, §8, issue 13): once a London day, from the
-configured hour (UTC), the applications overdue for decision and the memberships due for
-re-verification, as one ``lead_digest`` event for notifications to mail to the lead."""
+configured hour (UTC), the applications overdue for decision, the memberships due for
+re-verification and the 6- and 3-month warnings of a PCR DPS's expiry (§11.1), as one
+``lead_digest`` event for notifications to mail to the lead."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC
 
 from services.qualification import domain as d
 from services.qualification import messages as m
+from services.qualification.handlers import markets
 
 
 def send_daily_digest(new_uow: Callable, hour_utc: int) -> bool:
@@ -22,10 +24,12 @@ def send_daily_digest(new_uow: Callable, hour_utc: int) -> bool:
             return False
         overdue = uow.store.overdue_applications(today)
         due = uow.store.reverifications_due(today)
-        if overdue or due:
+        warnings = markets.expiry_warnings(uow, today)
+        if overdue or due or warnings:
             uow.emit(m.LeadDigest(day=today, overdue_applications=overdue,
-                                  reverifications_due=due))
+                                  reverifications_due=due, market_warnings=warnings))
         uow.audit("lead_digest.sent", "lead_digest", today.isoformat(), None,
-                  {"overdue_applications": len(overdue), "reverifications_due": len(due)})
+                  {"overdue_applications": len(overdue), "reverifications_due": len(due),
+                   "market_warnings": len(warnings)})
         uow.commit()
-        return bool(overdue or due)
+        return bool(overdue or due or warnings)

@@ -12,10 +12,15 @@ def eligible_establishments(q: m.EligibilityQuery, uow, principal: dict | None =
     """§5: admitted, non-suspended establishments of the category within the radius, not
     above ``authority``'s own cap; nearest first (``EligibleEstablishment``)."""
     with uow:
+        today = d.london_date(uow.now())
         config = uow.store.current_configs(uow.now())[q.category]
+        if q.dps_id is not None:  # §11.3: members of that market only, while it runs
+            market = uow.store.market(q.dps_id)
+            if market is None or not market.running(today):
+                return []
         found = uow.store.eligible_establishments(
-            config, d.GeoPoint(q.lat, q.lon), q.radius_miles, q.authority,
-            d.london_date(uow.now()),
+            config, d.GeoPoint(q.lat, q.lon), q.radius_miles, q.authority, today,
+            q.dps_id,
         )
     return [e.model_dump(mode="json") for e in found]
 
@@ -32,5 +37,5 @@ def standings(q: m.StandingsQuery, uow, principal: dict | None = None) -> dict:
     """§6.2, §6.3: ``{id: {admitted, status, competency}}`` now (referral calls it at the
     deadline). An unknown establishment is not admitted, competency 0."""
     with uow:
-        found = uow.store.standings(q.category, q.establishment_ids)
+        found = uow.store.standings(q.category, q.establishment_ids, q.dps_id)
     return {i: s.model_dump(mode="json") for i, s in found.items()}

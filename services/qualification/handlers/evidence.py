@@ -24,7 +24,8 @@ def check_evidence(new_uow: Callable, batch: int) -> dict[str, int]:
             seen.add(est.id)
             before = summaries(est, today)
             reminders = est.remind_expiring_evidence(now)
-            suspensions = est.suspend_expired_evidence(now)
+            not_conditions = {mk.dps_id: mk.conditions_exclude() for mk in uow.store.markets()}
+            suspensions = est.suspend_expired_evidence(now, not_conditions)  # §11.2
             flagged = est.flag_due_reverifications(now)
             flush(uow, est, now)
             for e in reminders:

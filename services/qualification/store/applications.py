@@ -50,6 +50,7 @@ class Applications:
                 establishment_id=app.establishment_id,
                 provider_id=app.provider_id,
                 category=app.category,
+                dps_id=app.dps_id,
                 created_at=app.created_at,
                 **application_to_row(app, at),
             )
@@ -73,6 +74,7 @@ class Applications:
         establishment_id: str | None = None,
         after: list | None = None,
         limit: int = 50,
+        dps_id: str | None = None,
     ) -> list[d.Application]:
         a = applications
         q = select(a).order_by(a.c.created_at, a.c.id).limit(limit)
@@ -87,6 +89,8 @@ class Applications:
             q = q.where(a.c.category == category)
         if establishment_id is not None:
             q = q.where(a.c.establishment_id == establishment_id)
+        if dps_id is not None:  # §11.1: one market's
+            q = q.where(a.c.dps_id == dps_id)
         if after:
             at, last_id = datetime.fromisoformat(after[0]), after[1]
             q = q.where(or_(a.c.created_at > at, and_(a.c.created_at == at, a.c.id > last_id)))

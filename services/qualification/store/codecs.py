@@ -149,6 +149,7 @@ def membership_from_row(r: Any, children: dict[str, dict]) -> d.Membership:
         competency_moves=c["moves"],
         reminded={k: date.fromisoformat(v) for k, v in r.reminded.items()},
         reverification_flagged=r.reverification_flagged,
+        dps_id=r.dps_id,
     )
 
 def application_to_row(app: d.Application, at: datetime) -> dict:
@@ -163,6 +164,7 @@ def application_to_row(app: d.Application, at: datetime) -> dict:
         "extension_reason": app.extension_reason,
         "decision": None if app.decision is None else decision_to_row(app.decision),
         "decided_at": None if app.decision is None else app.decision.decided_at,
+        "exclusion_check": app.exclusion_check,
     }
 
 
@@ -181,6 +183,8 @@ def application_from_row(r: Any) -> d.Application:
         due_on=r.due_on,
         extension_reason=r.extension_reason,
         decision=None if r.decision is None else decision_from_row(r.decision),
+        dps_id=r.dps_id,
+        exclusion_check=r.exclusion_check,
     )
 
 
@@ -260,6 +264,7 @@ def membership_insert_row(est: d.Establishment, ms: d.Membership, at: datetime) 
         "id": ms.id,
         "establishment_id": est.id,
         "category": ms.category,
+        "dps_id": ms.dps_id,
         "application_id": ms.application_id,
         "admitted_on": ms.admitted_on,
         "lat": est.location.lat,

@@ -30,9 +30,11 @@ DEFAULT_DPS = d.DpsSettings(date(2025, 4, 1), date(2035, 3, 31), entry_open=True
 """Version 1 of the DPS settings, used until the lead changes them (RULES §3)."""
 
 
-def dps(session: Session) -> d.DpsSettings:
+def dps(session: Session, dps_id: str = d.FIRST_DPS_ID) -> d.DpsSettings:
+    """The settings in force of the market ``dps_id`` (RULES §3, §11.1)."""
     row = session.execute(
-        select(dps_settings).order_by(dps_settings.c.version.desc()).limit(1)
+        select(dps_settings).where(dps_settings.c.dps_id == dps_id)
+        .order_by(dps_settings.c.version.desc()).limit(1)
     ).first()
     if row is None:
         return DEFAULT_DPS
@@ -41,24 +43,28 @@ def dps(session: Session) -> d.DpsSettings:
 
 def lock_dps(session: Session) -> None:
     """Serialise changes of the settings: take this before reading what to change."""
-    session.execute(text("LOCK TABLE qualification.dps_settings IN EXCLUSIVE MODE"))
+    session.execute(text("LOCK TABLE qualification.market_settings IN EXCLUSIVE MODE"))
 
 
-def save_dps(session: Session, settings: d.DpsSettings, at: datetime, by: dict | None) -> int:
-    """A new version of the settings (call ``lock_dps`` first)."""
-    current = session.execute(select(func.max(dps_settings.c.version))).scalar_one()
-    if current is None:  # version 1 is the default in force until now
-        _insert_dps(session, 1, DEFAULT_DPS, at, None)
-        current = 1
-    _insert_dps(session, current + 1, settings, at, by)
+def save_dps(session: Session, settings: d.DpsSettings, at: datetime, by: dict | None,
+             dps_id: str = d.FIRST_DPS_ID) -> int:
+    """A new version of a market's settings (call ``lock_dps`` first)."""
+    current = session.execute(
+        select(func.max(dps_settings.c.version)).where(dps_settings.c.dps_id == dps_id)
+    ).scalar_one()
+    if current is None:
+        current = 0
+    _insert_dps(session, current + 1, settings, at, by, dps_id)
     return current + 1
 
 
 def _insert_dps(
-    session: Session, version: int, settings: d.DpsSettings, at: datetime, by: dict | None
+    session: Session, version: int, settings: d.DpsSettings, at: datetime, by: dict | None,
+    dps_id: str = d.FIRST_DPS_ID,
 ) -> None:
     session.execute(
         insert(dps_settings).values(
+            dps_id=dps_id,
             version=version,
             **dps_to_row(settings),
             changed_at=at,

@@ -38,6 +38,7 @@ SELECT ms.establishment_id, ms.id AS membership_id, ms.lat, ms.lon, ms.competenc
   FROM qualification.memberships ms
   JOIN qualification.establishments e ON e.id = ms.establishment_id
  WHERE ms.category = :category AND ms.state = 'admitted'
+   AND (CAST(:dps_id AS varchar) IS NULL OR ms.dps_id = :dps_id)
    AND ms.lat BETWEEN :min_lat AND :max_lat AND ms.lon BETWEEN :min_lon AND :max_lon
    AND 2 * :earth * asin(least(1.0, sqrt(
          power(sin(radians(:lat - ms.lat) / 2), 2)
@@ -53,6 +54,7 @@ def eligible_establishments(
     radius_miles: float,
     authority: str,
     today: date,
+    dps_id: str | None = None,
 ) -> list[m.EligibleEstablishment]:
     """RULES §5: admitted (not suspended) in the category, within the radius, not above the
     authority's own cap; nearest first.
@@ -66,6 +68,7 @@ def eligible_establishments(
         _ELIGIBLE,
         {
             "category": config.code,
+            "dps_id": dps_id,
             "today": today,
             "min_lat": min_lat,
             "max_lat": max_lat,
@@ -115,16 +118,20 @@ def eligible_establishments(
     return sorted(results, key=lambda e: (e.distance_miles, e.establishment_id))
 
 
-def standings(session: Session, category: str, ids: Iterable[str]) -> dict[str, m.Standing]:
-    """RULES §6.2, §6.3: each establishment's latest membership in ``category``."""
+def standings(session: Session, category: str, ids: Iterable[str],
+              dps_id: str | None = None) -> dict[str, m.Standing]:
+    """RULES §6.2, §6.3: each establishment's latest membership in ``category`` (of the
+    market ``dps_id`` when given, §11.3)."""
     ids = list(dict.fromkeys(ids))
     found = {}
     if ids:
-        rows = session.execute(
-            select(memberships.c.establishment_id, memberships.c.state, memberships.c.competency)
-            .where(memberships.c.category == category, memberships.c.establishment_id.in_(ids))
-            .order_by(memberships.c.establishment_id, memberships.c.created_at)
-        ).all()
+        q = (select(memberships.c.establishment_id, memberships.c.state,
+                    memberships.c.competency)
+             .where(memberships.c.category == category, memberships.c.establishment_id.in_(ids))
+             .order_by(memberships.c.establishment_id, memberships.c.created_at))
+        if dps_id is not None:
+            q = q.where(memberships.c.dps_id == dps_id)
+        rows = session.execute(q).all()
         for r in rows:  # the latest membership wins
             found[r.establishment_id] = r
     return {

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from services.qualification import domain as d
 from services.qualification import messages as m
-from services.qualification.store import configs, digest, eligibility, uplifts
+from services.qualification.store import configs, digest, eligibility, markets, uplifts
 from services.qualification.store.applications import Applications
 from services.qualification.store.establishments import Establishments
 from services.qualification.store.tables import evidence_documents, providers
@@ -49,6 +49,11 @@ class Store:
     def add_provider(self, row: dict) -> None:
         self.session.execute(insert(providers).values(**row))
 
+    def update_provider(self, provider_id: str, values: dict) -> None:
+        if values:
+            self.session.execute(update(providers).where(providers.c.id == provider_id)
+                                 .values(**values))
+
     def get_provider(self, provider_id: str) -> dict | None:
         row = self.session.execute(select(providers).where(providers.c.id == provider_id)).first()
         return None if row is None else dict(row._mapping)
@@ -60,15 +65,31 @@ class Store:
             ).all()
         )
 
-    # -- the DPS (§3) and categories (§2) -----------------------------------------------
-    def dps(self) -> d.DpsSettings:
-        return configs.dps(self.session)
+    # -- the DPS (§3), markets (§11.1) and categories (§2) ------------------------------
+    def dps(self, dps_id: str = d.FIRST_DPS_ID) -> d.DpsSettings:
+        return configs.dps(self.session, dps_id)
 
     def lock_dps(self) -> None:
         configs.lock_dps(self.session)
 
-    def save_dps(self, settings: d.DpsSettings, at: datetime, by: dict | None) -> int:
-        return configs.save_dps(self.session, settings, at, by)
+    def save_dps(self, settings: d.DpsSettings, at: datetime, by: dict | None,
+                 dps_id: str = d.FIRST_DPS_ID) -> int:
+        return configs.save_dps(self.session, settings, at, by, dps_id)
+
+    def markets(self) -> list[d.Market]:
+        return markets.all_markets(self.session)
+
+    def market(self, dps_id: str, *, lock: bool = False) -> d.Market | None:
+        return markets.get(self.session, dps_id, lock=lock)
+
+    def default_market(self) -> d.Market | None:
+        return markets.default(self.session)
+
+    def add_market(self, market: d.Market, at: datetime, by: dict | None) -> None:
+        markets.add(self.session, market, at, by)
+
+    def save_market(self, market: d.Market) -> None:
+        markets.save(self.session, market)
 
     def current_configs(self, at: datetime) -> dict[str, d.CategoryConfig]:
         return configs.current_configs(self.session, at)
@@ -95,14 +116,15 @@ class Store:
     # -- eligibility (§5) and standings (§6.2) ------------------------------------------
     def eligible_establishments(
         self, config: d.CategoryConfig, point: d.GeoPoint, radius_miles: float,
-        authority: str, today: date,
+        authority: str, today: date, dps_id: str | None = None,
     ) -> list[m.EligibleEstablishment]:
         return eligibility.eligible_establishments(
-            self.session, config, point, radius_miles, authority, today
+            self.session, config, point, radius_miles, authority, today, dps_id
         )
 
-    def standings(self, category: str, ids: Iterable[str]) -> dict[str, m.Standing]:
-        return eligibility.standings(self.session, category, ids)
+    def standings(self, category: str, ids: Iterable[str],
+                  dps_id: str | None = None) -> dict[str, m.Standing]:
+        return eligibility.standings(self.session, category, ids, dps_id)
 
     # -- uplifts (§7.2) -----------------------------------------------------------------
     def lock_uplift(self, uplift_id: str) -> None:

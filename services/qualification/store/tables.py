@@ -4,9 +4,10 @@ Aggregates (``domain.Establishment`` with its memberships, ``domain.Application`
 loaded and saved by the repositories of this package; the database guards the rules that span rows
 (DESIGN: digitalmarketplace-api):
 
-- one open (draft or submitted) application per establishment and category, and one
-  current (admitted or suspended) membership per establishment and category: partial
-  unique indexes;
+- one open (draft or submitted) application per establishment, category and market, and
+  one current (admitted or suspended) membership per establishment, category and market
+  (RULES §11.1: a member of a PCR DPS and of its successor dynamic market at once):
+  partial unique indexes;
 - history is append-only: milestones, inspections, prices (RULES §7.2) and competency
   moves (§4.5, §7.4) are only ever inserted;
 - commands lock the establishment row (``FOR UPDATE``), so one establishment's
@@ -53,15 +54,40 @@ providers = Table(
     Column("id", String(36), primary_key=True),
     Column("name", String(300), nullable=False),
     Column("companies_house_number", String(8)),
+    Column("ppon", String(14), comment="GB-PPON identifier (RULES §11.2)"),
     Column("contact_email", String(320), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 # --- the DPS and its categories (§2, §3) ---------------------------------------------------
 
-dps_settings = Table(
-    "dps_settings",
+markets = Table(
+    "markets",
     metadata,
+    Column("dps_id", String(64), primary_key=True),
+    Column("regime", String(30), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("description", Text),
+    Column("parts", JSONB, nullable=False),
+    Column("fee_percent", Numeric(6, 3)),
+    Column("lead_authority", String(20), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("established_on", Date),
+    Column("ended_on", Date),
+    Column("migrated_from", String(64)),
+    Column("is_default", Boolean, nullable=False, server_default=text("false")),
+    Column("warnings_sent", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("regime IN ('PCR2015_DPS', 'PA2023_DYNAMIC_MARKET')", name="market_regime"),
+    CheckConstraint("state IN ('planned', 'established', 'ended')", name="market_state"),
+    Index("uq_markets_default", "is_default", unique=True, postgresql_where=text("is_default")),
+)
+"""Every DPS and dynamic market (RULES §11.1); ``dps-1`` is the DPS of before."""
+
+dps_settings = Table(
+    "market_settings",
+    metadata,
+    Column("dps_id", String(64), primary_key=True),
     Column("version", Integer, primary_key=True, autoincrement=False),
     Column("valid_from", Date, nullable=False),
     Column("valid_to", Date, nullable=False),
@@ -77,7 +103,7 @@ dps_settings = Table(
         name="dps_settings_closure",
     ),
 )
-"""Every version of the DPS settings (RULES §3); the highest is in force."""
+"""Every version of each market's settings (RULES §3); the highest is in force."""
 
 category_configs = Table(
     "category_configs",
@@ -176,6 +202,8 @@ applications = Table(
     Column("extension_reason", Text),
     Column("decision", JSONB),
     Column("decided_at", DateTime(timezone=True)),
+    Column("dps_id", String(64), nullable=False, server_default="dps-1"),
+    Column("exclusion_check", JSONB, comment="debarment-list and exclusion check (§11.2)"),
     CheckConstraint(
         "status IN ('draft', 'submitted', 'admitted', 'rejected')", name="application_status"
     ),
@@ -183,6 +211,7 @@ applications = Table(
         "uq_applications_open",
         "establishment_id",
         "category",
+        "dps_id",
         unique=True,
         postgresql_where=text("status IN ('draft', 'submitted')"),
     ),
@@ -222,6 +251,7 @@ memberships = Table(
     Column("lat", Double, nullable=False),
     Column("lon", Double, nullable=False),
     Column("next_check", Date),
+    Column("dps_id", String(64), nullable=False, server_default="dps-1"),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("state IN ('admitted', 'suspended', 'removed')", name="membership_state"),
@@ -230,6 +260,7 @@ memberships = Table(
         "uq_memberships_current",
         "establishment_id",
         "category",
+        "dps_id",
         unique=True,
         postgresql_where=text("state IN ('admitted', 'suspended')"),
     ),

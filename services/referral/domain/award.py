@@ -4,9 +4,11 @@ and contracts the placement; every other bidder gets its own feedback."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.referral import access
@@ -15,6 +17,7 @@ from services.referral.domain.parts import (
     new_id,
     whole_miles,
 )
+from services.referral.domain.procurement import standstill_ends_on
 from services.referral.messages import (
     AwardRequest,
     AwardResult,
@@ -29,6 +32,8 @@ from services.scoring.messages import (
 )
 
 LOWEST_PRICE = re.compile(r"lowest [£\d,.]+")
+InsuranceCheck = Callable[[str], Any]
+"""establishment id → its insurance status (``current``, ``reason``) at award (§11.2)."""
 
 
 class Awarding:
@@ -117,17 +122,30 @@ class Awarding:
         request: AwardRequest,
         now: datetime,
         standing_now: Mapping[str, Mapping] | None = None,
+        insurance: InsuranceCheck | None = None,
     ) -> AwardResult:
         """§5: award to the top-ranked bid, or to the parents' choice (§6.4); refused with
         the reason (409, nothing changed) when the winner's membership is no longer
         admitted, so that the next bid can be chosen. The winner gets the full referral
         (§5) and contracts the placement agreement (§7.1); every other bidder gets its
         feedback, all at this moment. ``standing_now``: each compliant bidder's membership
-        now (``award_candidates``); ``None`` skips the check (tests of other rules)."""
+        now (``award_candidates``); ``None`` skips the check (tests of other rules).
+
+        Under the Procurement Act 2023 (§11.2, s.36(2)) insurance is not a condition of
+        membership but is checked here: ``insurance(establishment_id)`` tells whether the
+        winner has current cover; without it the award is refused (409, the reason, the next
+        bid named). A voluntary standstill (``standstill_working_days``, s.51(3)) gives
+        ``standstill_ends_on``; the assessment summaries (s.50(3)) are released now."""
         access.require_owner(principal, self, "award this referral")
         winner = self._winner(request, standing_now)
         if standing_now is not None:
             self._refuse_if_not_admitted(winner, standing_now)
+        regime = self.procurement.regime if self.procurement else None
+        standstill = standstill_ends_on(now, request.standstill_working_days, regime or "")
+        checked_at = None
+        if self.procurement is not None and self.procurement.pa2023 and insurance is not None:
+            self._refuse_without_insurance(winner, insurance(winner.establishment_id))
+            checked_at = now
         assert self.evaluation is not None and self.published_at is not None
         self.status = transition(self.status, Status.AWARDED)
         self.awarded_at = now
@@ -156,10 +174,36 @@ class Awarding:
                 parent_choice=self.evaluation.status == Status.PARENT_CHOICE,
                 parent_choice_reason=self.parent_choice_reason,
                 referral=self.anonymised_profile(),
+                standstill_ends_on=standstill,
+                summaries_released_at=now,
+                insurance_checked_at=checked_at,
+                **self._procurement_fields(),
             )
         )
+        if self.procurement is not None:
+            self.procurement = replace(
+                self.procurement, standstill_ends_on=standstill, insurance_checked_at=checked_at,
+                summaries_released_at=now)
         self._send_feedback(now)
         return AwardResult(placement_id=self.placement_id)
+
+    def _refuse_without_insurance(self, winner: RankedBidMsg, cover) -> None:
+        """§11.2, s.36(2): no award to a supplier without current insurance cover."""
+        if cover.current:
+            return
+        assert self.evaluation is not None
+        name = self.invitations[winner.establishment_id].snapshot.name
+        compliant = [r for r in self.evaluation.ranking if r.compliant]
+        later = compliant[compliant.index(winner) + 1:] if winner in compliant else []
+        next_bid = later[0].bid_id if later and self.status != Status.PARENT_CHOICE else None
+        msg = (f"bid {winner.bid_id} cannot be awarded: {name} has no current insurance cover "
+               f"({cover.reason or 'none recorded'}); under the Procurement Act 2023 insurance "
+               "is checked at award (s.36(2)): the provider records its cover, or "
+               + (f"award the next bid with bid_id {next_bid}" if next_bid
+                  else "choose another bid"))
+        raise Conflict(msg, [{"loc": ["bid_id"], "msg": msg, "bid_id": winner.bid_id,
+                              "establishment_id": winner.establishment_id,
+                              "insurance": cover.reason, "next_bid_id": next_bid}])
 
     def _compliant_count(self) -> int:
         assert self.evaluation is not None

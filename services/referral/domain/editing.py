@@ -70,6 +70,9 @@ class Editing:
         self.spec = spec
         self.weights = weights
         self.min_invited = spec.min_invited or category_min_invited
+        if self.procurement is not None:  # §11.4: valued again from the edited record
+            self.procurement = self.procurement.valued(spec.weekly_price_ceiling,
+                                                       spec.expected_weeks)
 
     def extend_deadline(
         self, principal: Mapping, request: DeadlineRequest, now: datetime
@@ -124,7 +127,9 @@ class Editing:
         _future(deadline, now)
         spec = self.spec.model_copy(update={"deadline": deadline})
         return type(self).create(
-            principal, spec, self.weights, now, category_min_invited=self.min_invited
+            principal, spec, self.weights, now, category_min_invited=self.min_invited,
+            procurement=None if self.procurement is None else type(self.procurement)(
+                dps_id=self.procurement.dps_id, regime=self.procurement.regime),
         )
 
     def place_in_block(

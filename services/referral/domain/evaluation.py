@@ -132,7 +132,8 @@ class Evaluation:
             )
         elif self.status == Status.UNSUCCESSFUL:
             self.events.append(
-                ReferralUnsuccessful(**self._head(now), bids_count=len(result.ranking))
+                ReferralUnsuccessful(**self._head(now), bids_count=len(result.ranking),
+                                     **self._procurement_fields())
             )
             self._send_feedback(now)
         return self.evaluation

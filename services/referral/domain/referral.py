@@ -29,6 +29,7 @@ from services.referral.domain.parts import (
     Question,
     new_id,
 )
+from services.referral.domain.procurement import Procurement
 from services.referral.domain.views import ReferralViews
 from services.referral.messages import (
     CancelRequest,
@@ -85,6 +86,7 @@ class Referral(
     awarded_bid_id: str | None = None
     placement_id: str | None = None
     block_id: str | None = None  # awarded to a free place of this block (§7.3)
+    procurement: Procurement | None = None  # regime, market and value (§11.1, §11.3)
     events: list[EventBase] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
@@ -95,13 +97,18 @@ class Referral(
         weights: WeightsMsg,
         now: datetime,
         category_min_invited: int = DEFAULT_MIN_INVITED,
+        procurement: Procurement | None = None,
     ) -> Referral:
         """§5 ownership: a commissioner creates a draft for its own authority (the lead for
-        WSCC). ``min_invited`` defaults to the category's."""
+        WSCC). ``min_invited`` defaults to the category's. ``procurement``: the market and
+        regime it starts under, which it keeps (§11.1), valued at once (§11.4)."""
         authority = access.require_commissioner(principal, "creates referrals")
         if spec.deadline <= now:
             raise InvalidInput.at(["deadline"], "must be in the future")
+        if procurement is not None:
+            procurement = procurement.valued(spec.weekly_price_ceiling, spec.expected_weeks)
         return cls(
+            procurement=procurement,
             referral_id=new_id(),
             authority=authority,
             spec=spec,
@@ -129,6 +136,17 @@ class Referral(
             "category": self.category,
             "occurred_at": now,
         }
+
+    def _procurement_fields(self) -> dict:
+        """§11.4: the regime, market and value on the events of its notices."""
+        if self.procurement is None:
+            return {}
+        return self.procurement.valued(self.spec.weekly_price_ceiling,
+                                       self.spec.expected_weeks).event_fields()
+
+    @property
+    def regime(self) -> str | None:
+        return None if self.procurement is None else self.procurement.regime
 
     def _live_bids(self) -> list[Bid]:
         return [b for b in self.bids.values() if b.live]
@@ -188,11 +206,17 @@ class Referral(
         self.status = Status.PUBLISHED
         self.published_at = now
         new = self._invite(eligible, now)
+        if self.procurement is not None:  # valued as published (§11.4)
+            self.procurement = self.procurement.valued(self.spec.weekly_price_ceiling,
+                                                       self.spec.expected_weeks)
         self.events.append(
             ReferralPublished(
                 **self._head(now),
                 profile=self.anonymised_profile(),
                 invited=[i.notice() for i in new],
+                title=self.spec.title or f"Placement in {self.category}",
+                deadline=self.deadline,
+                **self._procurement_fields(),
             )
         )
         return PublishResult(status=self.status, invited=invited)
@@ -321,5 +345,7 @@ class Referral(
                 reason=request.reason,
                 status_before=before,
                 invited=self._notices(),
+                was_published=self.published_at is not None,
+                **self._procurement_fields(),
             )
         )

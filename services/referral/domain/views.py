@@ -70,6 +70,7 @@ class ReferralViews:
                 cancel_reason=self.cancel_reason,
                 personal_data=self.personal_data,
                 legal_hold=self.legal_hold,
+                procurement=None if self.procurement is None else self.procurement.to_view(),
                 personal_data_warnings=warnings_for(self.spec),
             )
         own = access.invitations_of(principal, self)

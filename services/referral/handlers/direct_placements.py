@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from services.common.errors import Conflict
 from services.referral.domain import DirectPlacement, require_admitted
+from services.referral.domain.procurement import Procurement
 from services.referral.messages import (
     DirectPlacementCreate,
     DirectPlacementView,
@@ -17,8 +19,12 @@ def record_direct_placement(
     request: DirectPlacementCreate, uow, principal: Mapping, peers
 ) -> DirectPlacementView:
     """``POST /direct-placements``: recorded, audited, and announced to contracts."""
+    market = peers.market(request.dps_id)  # §11.1: under the default market if not given
+    if market.status not in ("open", "entry_closed") or market.state != "established":
+        raise Conflict(f"the market {market.dps_id} is {market.status}: no placement can be "
+                       "made under it (RULES §11.1)")
     establishment = require_admitted(
-        peers.establishment(request.establishment_id), request.category
+        peers.establishment(request.establishment_id), request.category, market.dps_id
     )
     placement = DirectPlacement.record(
         principal,
@@ -26,6 +32,8 @@ def record_direct_placement(
         establishment.provider_id,
         uow.now(),
         establishment_name=establishment.name,
+        procurement=Procurement(dps_id=market.dps_id, regime=market.regime).valued(
+            request.weekly_price, None),
     )
     sealed = uow.store.add_direct_placement(placement)
     uow.audit(
@@ -41,6 +49,7 @@ def record_direct_placement(
             "provider_id": placement.provider_id,
             "reason_code": request.reason_code,
             "weekly_price": request.weekly_price,
+            "procurement": placement.procurement,
         },
     )
     for event in placement.events:  # §13: the child reference travels sealed only

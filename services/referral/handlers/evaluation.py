@@ -90,9 +90,12 @@ def award(
     ``placement_id``."""
     referral = load(uow, referral_id, lock=True)
     ids = referral.award_candidates(principal)
-    standing_now = peers.standings(referral.category, ids) if ids else {}
+    dps_id = referral.procurement.dps_id if referral.procurement else None
+    standing_now = peers.standings(referral.category, ids, dps_id) if ids else {}
     before = audit_referral(referral)
-    result = referral.award(principal, request, uow.now(), standing_now)
+    result = referral.award(  # §11.2: insurance checked at award under the Act
+        principal, request, uow.now(), standing_now,
+        insurance=lambda est_id: peers.insurance(est_id, referral.category, dps_id))
     audit_change(uow, "referral.awarded", referral, before)
     commit(uow, referral)
     return result

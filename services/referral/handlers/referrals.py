@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from services.common import paging
-from services.common.errors import DomainError, InvalidInput
+from services.common.errors import Conflict, DomainError, InvalidInput
 from services.common.logging import get_logger
 from services.qualification.messages import EligibilityQuery
 from services.referral import access
@@ -19,6 +19,7 @@ from services.referral.domain import (
     standings_at_deadline,
     transition,
 )
+from services.referral.domain.procurement import PCR2015, Procurement, min_tender_hours
 from services.referral.handlers.shared import audit_change, commit, load
 from services.referral.messages import (
     CancelRequest,
@@ -52,6 +53,7 @@ def eligible(referral: Referral, radius_miles: float, peers) -> list[Establishme
             lon=spec.home_location.lon,
             radius_miles=radius_miles,
             authority=referral.authority,
+            dps_id=referral.procurement.dps_id if referral.procurement else None,
         )
     )
 
@@ -61,7 +63,26 @@ def standings(referral: Referral, peers) -> dict[str, Standing]:
     ids = referral.live_bidders()
     if not ids:
         return {}
-    return standings_at_deadline(referral, peers.standings(referral.category, ids))
+    dps_id = referral.procurement.dps_id if referral.procurement else None
+    return standings_at_deadline(referral, peers.standings(referral.category, ids, dps_id))
+
+
+def procurement_for(spec: ReferralCreate, peers) -> Procurement:
+    """§11.1, §11.3: the market of a new call-off (``spec.dps_id`` or the default one),
+    which must be established and not ended, with the category as one of its parts."""
+    market = peers.market(spec.dps_id)
+    if market.status not in ("open", "entry_closed") or market.state != "established":
+        raise Conflict(f"the market {market.dps_id} is {market.status}: no call-off can be "
+                       "started under it (RULES §11.1)")
+    parts = getattr(market, "parts", None)
+    if parts is not None and spec.category not in {p.category for p in parts}:
+        raise InvalidInput.at(["category"], f"not a part of the market {market.dps_id}")
+    return Procurement(dps_id=market.dps_id, regime=market.regime)
+
+
+def tender_hours(referral: Referral, category_hours: int) -> int:
+    """§11.3, s.54(4): 0 hours is allowed under the Act only."""
+    return min_tender_hours(category_hours, referral.regime or PCR2015)
 
 
 # --------------------------------------------------------------------------- use cases
@@ -83,7 +104,8 @@ def create_referral(
         }
     )
     referral = Referral.create(
-        principal, spec, weights, uow.now(), category_min_invited=category.min_invited
+        principal, spec, weights, uow.now(), category_min_invited=category.min_invited,
+        procurement=procurement_for(spec, peers),
     )
     uow.store.add(referral)
     audit_change(uow, "referral.created", referral, None)
@@ -146,7 +168,7 @@ def publish(
         request,
         found,
         uow.now(),
-        min_tender_period_hours=category.min_tender_period_hours,
+        min_tender_period_hours=tender_hours(referral, category.min_tender_period_hours),
     )
     audit_change(
         uow,
@@ -170,7 +192,8 @@ def widen_radius(
     period = DEFAULT_MIN_TENDER_PERIOD_HOURS
     if referral.check_widening(principal, request, uow.now()):
         found = eligible(referral, request.radius_miles, peers)
-        period = peers.category(referral.category).min_tender_period_hours
+        period = tender_hours(referral,
+                              peers.category(referral.category).min_tender_period_hours)
     before = audit_referral(referral)
     known = set(referral.invitations)
     result = referral.widen_radius(principal, request, found, uow.now(), period)

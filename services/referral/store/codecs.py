@@ -18,6 +18,7 @@ from services.referral.domain import (
     Referral,
     Status,
 )
+from services.referral.domain.procurement import Procurement
 from services.referral.messages import (
     BidCreate,
     EstablishmentSnapshot,
@@ -60,6 +61,7 @@ def referral_to_row(r: Referral) -> dict:
         "cancel_reason": r.cancel_reason,
         "personal_data": r.personal_data,
         "legal_hold": r.legal_hold,
+        "procurement": None if r.procurement is None else r.procurement.to_row(),
     }
 
 
@@ -112,6 +114,7 @@ def referral_from_row(row, personal: dict | str | None = None) -> Referral:
         cancelled_at=row.cancelled_at,
         cancel_reason=row.cancel_reason,
         legal_hold=row.legal_hold,
+        procurement=Procurement.from_row(getattr(row, "procurement", None)),
     )
 
 
@@ -341,6 +344,7 @@ def direct_placement_to_row(placement: DirectPlacement) -> dict:
         "justification": req.justification,
         "weekly_price": req.weekly_price,
         "recorded_at": placement.recorded_at,
+        "procurement": placement.procurement,
     }
 
 

@@ -69,6 +69,7 @@ referrals = Table(
     Column("awarded_at", DateTime(timezone=True)),
     Column("cancelled_at", DateTime(timezone=True)),
     Column("cancel_reason", Text),
+    Column("procurement", JSONB, comment="§11.1, §11.3: market, regime, value, standstill"),
     Index("ix_referrals_authority_created", "authority", "created_at", "id"),
     Index("ix_referrals_child_index", "child_index"),
     # the deadline timer's scan (§5): published referrals by deadline
@@ -241,6 +242,7 @@ direct_placements = Table(
     Column("child_data", Text, comment="§13 child reference, sealed under placement_id's key"),
     Column("child_index", String(64), index=True, comment="§13 blind index"),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("procurement", JSONB, comment="§11.1 market and regime; user choice (Sched 5)"),
     Index("ix_direct_placements_authority", "authority", "recorded_at"),
 )
 

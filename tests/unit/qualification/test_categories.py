@@ -115,7 +115,7 @@ def test_a_change_makes_a_new_version_and_leaves_the_old_one_alone():
             {"insurance_minimums": {"public_liability": None}},
             ["insurance_minimums", "public_liability"],
         ),
-        ({"min_tender_period_hours": 0}, ["min_tender_period_hours"]),
+        ({"min_tender_period_hours": -1}, ["min_tender_period_hours"]),
         ({"min_invited": "3"}, ["min_invited"]),
         ({"competency_period_months": 0}, ["competency_period_months"]),
         ({"pass_fail_criteria": ["EXCLUSIONS", "FOO"]}, ["pass_fail_criteria", "FOO"]),
