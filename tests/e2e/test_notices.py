@@ -8,11 +8,11 @@
   1.1 release schema merged with the UK profile's extensions (tests/support/ocds_uk.py),
   carries its ``noticeType`` and none of the child's data; the commissioner's start within
   the voluntary standstill is a 409 naming it; the due list and marking published.
-- The producer side (``market``'s half of issue 14: ``/api/v1/markets`` and the event fields)
-  is not on main yet: the two tests that need it are skipped with that reason when it is
-  absent, and run as they stand once it has landed (both passed on a trial merge of
-  f-market at 2adb33b: a real market, two admissions, a call-off above the threshold to
-  award with a standstill, start, end, a cancellation, a removal and the end of the market).
+- With ``market``'s half of issue 14 (merged into main): a real dynamic market through
+  qualification, two admissions, a call-off above the threshold bid on, evaluated and
+  awarded with a voluntary standstill, started and ended, a cancellation, a removal and the
+  end of the market raise every notice. Those tests still skip, saying why, on a stack
+  without ``/api/v1/markets``.
 """
 
 from __future__ import annotations
