@@ -10,6 +10,8 @@ the service. Additions to API.md, documented in the OpenAPI document:
   qualification service (§7.4).
 - ``GET /placements/{id}?on=YYYY-MM-DD``: the price in force and weekly cost on a day (§7.2).
 - ``GET /block-contracts/{id}?as_of=YYYY-MM-DD``: occupancy and voids up to a day (§7.3).
+- ``POST /notices/{id}/published``: a Procurement Act notice was published on Find a Tender
+  under its FTS notice id; it leaves the due list (§11.4).
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ from services.contracts.messages import (
     BlockView,
     CostShareQuery,
     CostShareView,
+    NoticeMarkPublished,
+    NoticePage,
+    NoticePath,
+    NoticesQuery,
+    NoticeView,
     OverduePage,
     OverdueQuery,
     PerformanceQuery,
@@ -232,3 +239,30 @@ def performance(query: PerformanceQuery):
     """An establishment's performance index over a period (§7.4) and the reports sent to
     the qualification service for its competency moves (§4.5)."""
     return call("contracts", "performance", _query(query))
+
+
+# --- Procurement Act notices (§11.4) ----------------------------------------------------------
+
+
+@bp.get("/notices", responses={200: NoticePage})
+@require("lead", "contract_manager")
+def list_notices(query: NoticesQuery):
+    """Procurement Act 2023 notices of the dynamic markets and their call-offs (UK4, UK6,
+    UK7, UK11, UK12, UK13–UK16) as OCDS 1.1 releases with the UK profile, ready to submit to
+    Find a Tender: each item's ``release`` carries ``documents[].noticeType``. Filter by
+    ``type`` and by the day raised (``from``..``to``). ``due=true`` lists instead the notices
+    due within 7 days or overdue that are not yet marked published, most urgent first, with
+    ``due_by``, ``days_left`` and ``overdue``. None is raised under a PCR 2015 DPS, below the
+    light touch threshold or for a user choice direct award; none holds child data (§13)."""
+    return call("contracts", "list_notices", _query(query))
+
+
+@bp.post("/notices/<notice_id>/published", responses={200: NoticeView})
+@require("lead", "contract_manager")
+def mark_notice_published(path: NoticePath, body: NoticeMarkPublished):
+    """Mark a notice published on Find a Tender under its FTS notice id (e.g.
+    ``012345-2026``) at ``published_at`` (default now): its release then carries the
+    notice's url and ``datePublished``, and it leaves the due list. The same id again changes
+    nothing; another id is 409 (§11.4)."""
+    return call("contracts", "mark_notice_published", path.notice_id,
+                body.model_dump(mode="json", exclude_none=True))

@@ -27,9 +27,9 @@ GOVUK_DIST = HERE / "node_modules" / "govuk-frontend" / "dist" / "govuk"
 STATIC = HERE / "static"
 SERVICE_NAME = "Children's placements DPS"
 VIEWS = ("sign_in", "home", "people", "establishments", "applications", "referrals",
-         "placements", "publication", "audit", "child", "notifications", "memberships",
-         "inspections", "dps_settings", "categories", "uplifts", "benchmarks", "cost_shares",
-         "reviews", "phone")
+         "placements", "publication", "notices", "audit", "child", "notifications",
+         "memberships", "inspections", "dps_settings", "categories", "uplifts", "benchmarks",
+         "cost_shares", "reviews", "phone")
 NO_SESSION = ("/api/", "/assets/", "/health", "/metrics", "/openapi.json")
 
 CSP = {

@@ -7,6 +7,7 @@ import. The variables are those of the former ``ContractsSettings``:
 ``DPS_COST_SHARE_RUNNING_COST``, ``DPS_COST_SHARE_SETUP_COST``,
 ``DPS_TRANSACTION_FEE_PERCENT``, ``DPS_PERFORMANCE_PERIOD_MONTHS`` and
 ``DPS_PUBLICATION_FREEZE_AFTER_HOURS``; ``DPS_AUTHORITIES`` comes from the common base.
+§11.4 notices add ``DPS_OCDS_AUTHORITY_PPONS`` and ``DPS_NOTICES_DUE_WITHIN_DAYS``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import Field
 
 from services.common.config import Settings
 from services.contracts.domain import DEFAULT_FEE_PERCENT
+from services.contracts.domain.notices import NoticeConfig
 from services.contracts.domain.publication import PublicationConfig
 
 
@@ -42,6 +44,17 @@ class ContractsConfig(Settings):
     performance_period_months: int = 6
     # §7.5 a quarter is frozen this long after it ends (late award events still count)
     publication_freeze_after_hours: float = Field(24.0, ge=0)
+    # §11.4 notices: the authorities' PPONs (Central Digital Platform) for OCDS parties,
+    # e.g. DPS_OCDS_AUTHORITY_PPONS='{"WSCC": "PXXX-1234-ABCD"}'; the due list's horizon
+    ocds_authority_ppons: dict[str, str] = {}
+    notices_due_within_days: int = Field(7, ge=0, le=120)
+
+    def notices(self) -> NoticeConfig:
+        return NoticeConfig(
+            ocid_prefix=self.ocds_ocid_prefix,
+            authority_names=self.authorities,
+            authority_ppons=self.ocds_authority_ppons,
+        )
 
     def publication(self) -> PublicationConfig:
         prefix = self.ocds_ocid_prefix

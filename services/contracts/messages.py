@@ -29,7 +29,7 @@ from pydantic import (
 
 from services.common import money
 from services.common.events import EventBase
-from services.common.types import IsoDate, IsoDateTime, Money
+from services.common.types import IsoDate, IsoDateTime, Money, StrictBool
 
 __all__ = [
     "AwardedNeed",
@@ -46,7 +46,16 @@ __all__ = [
     "EventBase",
     "Incentive",
     "InvitationDeclinedFeed",
+    "MarketEndedFeed",
+    "MarketEstablishedFeed",
+    "MarketFeed",
     "MembershipFeed",
+    "NOTICE_TITLES",
+    "NoticeMarkPublished",
+    "NoticePage",
+    "NoticeView",
+    "NoticePath",
+    "NoticesQuery",
     "OverdueQuery",
     "PerformanceQuery",
     "PerformanceReviewed",
@@ -77,6 +86,25 @@ def _decimal_2dp(value: object) -> Decimal:
     if isinstance(value, float | bool) or not isinstance(value, str | int | Decimal):
         raise ValueError('give a string such as "3500.00", not a number with a binary fraction')
     return money.parse(value)
+
+
+def _decimal_text(value: object) -> Decimal:
+    """A decimal given as a string (or int/Decimal), any number of places; never a float
+    (§11 estimated values and fee percentages from other services' events)."""
+    if isinstance(value, float | bool) or not isinstance(value, str | int | Decimal):
+        raise ValueError('give a decimal string such as "663540.00"')
+    try:
+        parsed = Decimal(str(value).strip())
+    except ArithmeticError:
+        raise ValueError("not a decimal number") from None
+    if not parsed.is_finite() or parsed < 0:
+        raise ValueError("must be a finite number of at least 0")
+    return parsed
+
+
+DecimalText = Annotated[Decimal, BeforeValidator(_decimal_text),
+                        PlainSerializer(lambda v: format(v, "f"), return_type=str)]
+Regime = Literal["PCR2015_DPS", "PA2023_DYNAMIC_MARKET"]
 
 
 def _fmt_2dp(value: Decimal) -> str:
@@ -318,6 +346,50 @@ class CostShareQuery(Request):
     year: Annotated[int, Field(ge=2000, le=2999)]
 
 
+NoticeType = Literal["UK4", "UK6", "UK7", "UK11", "UK12", "UK13", "UK14", "UK15", "UK16"]
+NOTICE_TITLES: dict[str, str] = {
+    "UK4": "Tender notice",
+    "UK6": "Contract award notice",
+    "UK7": "Contract details notice",
+    "UK11": "Contract termination notice",
+    "UK12": "Procurement termination notice",
+    "UK13": "Dynamic market notice - intention",
+    "UK14": "Dynamic market notice - establishment",
+    "UK15": "Dynamic market notice - modification",
+    "UK16": "Dynamic market notice - cessation",
+}
+"""§11.4's notices (UK17, payments compliance, is the authorities' own and not built here)."""
+
+
+class NoticesQuery(Request):
+    """``GET /notices`` (§11.4): Procurement Act notices as OCDS releases, by type and by the
+    day they were raised (``from``..``to``, both included); ``due=true`` lists instead those
+    due within 7 days or overdue and not yet marked published."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    type: NoticeType | None = None
+    from_: IsoDate | None = Field(None, alias="from")
+    to: IsoDate | None = None
+    due: StrictBool = False
+    limit: Limit = 100
+    cursor: Cursor | None = None
+
+
+class NoticePath(Request):
+    notice_id: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class NoticeMarkPublished(Request):
+    """``POST /notices/{id}/published`` (an addition, §11.4): the notice was published on
+    Find a Tender, under its FTS notice id (e.g. ``012345-2026``), at ``published_at``
+    (default now)."""
+
+    fts_notice_id: Annotated[str, Field(min_length=1, max_length=50,
+                                        pattern=r"^[A-Za-z0-9-]+$")]
+    published_at: IsoDateTime | None = None
+
+
 class PerformanceQuery(Request):
     """``GET /performance`` (§7.4): an establishment's performance index over a period
     (default the last 6 months) and the reports sent to qualification; an addition."""
@@ -383,9 +455,24 @@ class AwardedReferral(Consumed):
     §7.6 demand. The child's details in it are not read."""
 
     needs: list[AwardedNeed] = []
+    deadline: IsoDateTime | None = None
 
 
-class ReferralAwarded(EventBase):
+class CallOffFields(BaseModel):
+    """What the referral service's events tell of a call-off under a market (ISSUE14 event
+    contract; RULES §11.3, §11.4). All optional: events sent before the referral service knew
+    of regimes carry none of them, and stand for the PCR 2015 DPS ``dps-1``."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    dps_id: Id | None = None
+    regime: Regime | None = None
+    estimated_value: DecimalText | None = None
+    above_threshold: bool | None = None
+    below_threshold_rules: str | None = None
+
+
+class ReferralAwarded(CallOffFields, EventBase):
     """A referral was awarded (§5 award): contracts creates the IPA (§7.1) under
     ``placement_id``, idempotently by ``referral_id``. Matches the referral service's event;
     ``provider_name`` is wanted for publication (§7.5) but optional, ``referral`` is read
@@ -413,9 +500,13 @@ class ReferralAwarded(EventBase):
     bids_count: Annotated[int, Field(ge=0)]
     compliant_bids_count: Annotated[int, Field(ge=0)]
     referral: AwardedReferral | None = None
+    # §11.4 voluntary standstill (s.51), assessment summaries (s.50(3)), insurance (§11.2)
+    standstill_ends_on: IsoDate | None = None
+    summaries_released_at: IsoDateTime | None = None
+    insurance_checked_at: IsoDateTime | None = None
 
 
-class DirectPlacementRecorded(EventBase):
+class DirectPlacementRecorded(CallOffFields, EventBase):
     """A commissioner recorded a direct placement (§5, business case 8.10), with the
     referral service: contracts creates the IPA under ``placement_id``, idempotently by
     ``direct_placement_id``; the price was agreed at ``occurred_at``. Names and a start date
@@ -437,6 +528,13 @@ class DirectPlacementRecorded(EventBase):
     weekly_price: Money
     child_data: SealedChildData | None = None
     start_date: IsoDate | None = None
+    # §11.3 user choice (Schedule 5 paras 15–17): ``reason`` may repeat ``reason_code``
+    reason: Code | None = None
+    expressed_preference: str | None = None
+
+    @property
+    def direct_reason(self) -> str:
+        return self.reason or self.reason_code
 
 
 # --- consumed events: benchmarking and name feeds ---------------------------------------
@@ -444,7 +542,7 @@ class DirectPlacementRecorded(EventBase):
 # names, §7.3 who runs an establishment, §7.6 benchmarking). Unknown fields are ignored.
 
 
-class _ReferralFeed(EventBase):
+class _ReferralFeed(CallOffFields, EventBase):
     occurred_at: IsoDateTime
     referral_id: Id
     authority: Code
@@ -456,6 +554,8 @@ class ReferralPublishedFeed(_ReferralFeed):
 
     event_type: ClassVar[str] = "referral_published"
     profile: AwardedReferral | None = None
+    title: str | None = None
+    deadline: IsoDateTime | None = None  # the closing time (else the profile's)
 
 
 class ReferralClosedFeed(_ReferralFeed):
@@ -476,6 +576,7 @@ class ReferralCancelledFeed(_ReferralFeed):
     """``referral_cancelled`` (§5)."""
 
     event_type: ClassVar[str] = "referral_cancelled"
+    was_published: bool | None = None
 
 
 class InvitationDeclinedFeed(_ReferralFeed):
@@ -490,14 +591,19 @@ class InvitationDeclinedFeed(_ReferralFeed):
 class _Provider(Consumed):
     id: Id
     name: Annotated[str, Field(min_length=1)]
+    ppon: str | None = None
+    companies_house_number: str | None = None
 
 
 class ProviderRegisteredFeed(EventBase):
     """qualification's ``provider_registered``: the organisation's name, which publication
-    names as the supplier (§7.5)."""
+    names as the supplier (§7.5), and its identifiers (§11.2: PPON, Companies House), given
+    on the event or in its ``provider``."""
 
     event_type: ClassVar[str] = "provider_registered"
     provider: _Provider
+    ppon: str | None = None
+    companies_house_number: str | None = None
 
 
 class MembershipFeed(EventBase):
@@ -509,6 +615,55 @@ class MembershipFeed(EventBase):
     provider_id: Id
     establishment_name: Annotated[str, Field(min_length=1)]
     category: Code
+    # ISSUE14 event contract (§11.2, §11.4 UK15): all optional
+    membership_id: Id | None = None
+    dps_id: Id | None = None
+    regime: Regime | None = None
+    provider_name: str | None = None
+    ppon: str | None = None
+    companies_house_number: str | None = None
+    part_number: int | None = None
+    reasons: str | None = None
+
+
+class MarketPart(Consumed):
+    number: int
+    category: Code
+    title: str
+
+
+class MarketFeed(EventBase):
+    """qualification's ``market_created`` (§11.4 UK13, before establishment): a market and
+    its terms, kept by contracts for its notices and fees (s.38)."""
+
+    event_type: ClassVar[str] = "market_created"
+    occurred_at: IsoDateTime
+    dps_id: Id
+    regime: Regime
+    title: Annotated[str, Field(min_length=1)]
+    description: str | None = None
+    parts: list[MarketPart] = []
+    valid_from: IsoDate | None = None
+    valid_to: IsoDate | None = None
+    fee_percent: DecimalText | None = None
+    lead_authority: Code
+
+
+class MarketEstablishedFeed(MarketFeed):
+    """``market_established`` (§11.4 UK14): the same fields."""
+
+    event_type: ClassVar[str] = "market_established"
+
+
+class MarketEndedFeed(EventBase):
+    """``market_ended`` (§11.4 UK16)."""
+
+    event_type: ClassVar[str] = "market_ended"
+    occurred_at: IsoDateTime
+    dps_id: Id
+    regime: Regime
+    title: Annotated[str, Field(min_length=1)]
+    ended_on: IsoDate
 
 
 # --- emitted events ----------------------------------------------------------------------
@@ -692,6 +847,26 @@ class CostShareView(Reply):
     fee_percent: str
     authorities: list[_Json]
     transaction_fees_total: str
+    # §11.2 (s.38): awards under a dynamic market charge its fee to the awarded supplier,
+    # per supplier and per quarter, instead of the authorities' transaction fee
+    supplier_fees: _Json | None = None
+
+
+class NoticeView(Reply):
+    """A §11.4 notice: its OCDS release (UK profile) and deadline."""
+
+    notice_id: str
+    notice_type: str
+    ocid: str
+    due_by: str | None
+    published_at: str | None
+    fts_notice_id: str | None
+    release: _Json
+
+
+class NoticePage(Reply):
+    items: list[_Json]
+    next_cursor: str | None
 
 
 class PerformanceView(Reply):

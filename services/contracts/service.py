@@ -5,8 +5,9 @@ unit of work and the caller's principal, and returns the handler's JSON-ready re
 (§10) is in ``access.py``, the rules in ``domain/``, the queries in ``store/``.
 
 Consumed events (``@consumes``: parse, claim the event id once, commit): see
-``handlers/feeds.py``. Emitted events: ``uplift_set`` (§7.2) and ``performance_reviewed``
-(§7.4 → §4.5 competency move).
+``handlers/feeds.py``; under a Procurement Act dynamic market they raise the §11.4 notices
+(``handlers/notices.py``), read by ``list_notices``. Emitted events: ``uplift_set`` (§7.2)
+and ``performance_reviewed`` (§7.4 → §4.5 competency move).
 
 Timer (DESIGN rule 4; ``DPS_CONTRACTS_TIMER_SECONDS``, default 5): the performance reports
 (``handlers/reviews.py``) and the freezing of ended quarters (``handlers/publication.py``).
@@ -32,6 +33,7 @@ from services.contracts.config import ContractsConfig
 from services.contracts.handlers import (
     blocks,
     feeds,
+    notices,
     placements,
     publication,
     reporting,
@@ -46,7 +48,12 @@ from services.contracts.messages import (
     CostShareQuery,
     DirectPlacementRecorded,
     InvitationDeclinedFeed,
+    MarketEndedFeed,
+    MarketEstablishedFeed,
+    MarketFeed,
     MembershipFeed,
+    NoticeMarkPublished,
+    NoticesQuery,
     OverdueQuery,
     PerformanceQuery,
     PlacementEnd,
@@ -90,15 +97,15 @@ class ContractsService(AuditRpc):
 
     @consumes("referral", "referral_awarded", ReferralAwarded)
     def on_referral_awarded(self, uow, event) -> None:
-        feeds.record_award(event, uow)
+        feeds.record_award(event, uow, self.config)
 
     @consumes("referral", "direct_placement_recorded", DirectPlacementRecorded)
     def on_direct_placement_recorded(self, uow, event) -> None:
-        feeds.record_direct_placement(event, uow)
+        feeds.record_direct_placement(event, uow, self.config)
 
     @consumes("referral", "referral_published", ReferralPublishedFeed)
     def on_referral_published(self, uow, event) -> None:
-        feeds.record_referral_published(event, uow)
+        feeds.record_referral_published(event, uow, self.config)
 
     @consumes("referral", "referral_closed", ReferralClosedFeed)
     def on_referral_closed(self, uow, event) -> None:
@@ -106,11 +113,11 @@ class ContractsService(AuditRpc):
 
     @consumes("referral", "referral_unsuccessful", ReferralUnsuccessfulFeed)
     def on_referral_unsuccessful(self, uow, event) -> None:
-        feeds.record_referral_unsuccessful(event, uow)
+        feeds.record_referral_unsuccessful(event, uow, self.config)
 
     @consumes("referral", "referral_cancelled", ReferralCancelledFeed)
     def on_referral_cancelled(self, uow, event) -> None:
-        feeds.record_referral_cancelled(event, uow)
+        feeds.record_referral_cancelled(event, uow, self.config)
 
     @consumes("referral", "invitation_declined", InvitationDeclinedFeed)
     def on_invitation_declined(self, uow, event) -> None:
@@ -122,7 +129,7 @@ class ContractsService(AuditRpc):
 
     @consumes("qualification", "membership_admitted", MembershipFeed)
     def on_membership_admitted(self, uow, event) -> None:
-        feeds.record_membership(event, uow, "admitted")
+        feeds.record_membership(event, uow, "admitted", self.config, "admitted")
 
     @consumes("qualification", "membership_reinstated", MembershipFeed)
     def on_membership_reinstated(self, uow, event) -> None:
@@ -134,7 +141,19 @@ class ContractsService(AuditRpc):
 
     @consumes("qualification", "membership_removed", MembershipFeed)
     def on_membership_removed(self, uow, event) -> None:
-        feeds.record_membership(event, uow, "removed")
+        feeds.record_membership(event, uow, "removed", self.config, "removed")
+
+    @consumes("qualification", "market_created", MarketFeed)
+    def on_market_created(self, uow, event) -> None:
+        feeds.record_market(event, uow, self.config, "created")
+
+    @consumes("qualification", "market_established", MarketEstablishedFeed)
+    def on_market_established(self, uow, event) -> None:
+        feeds.record_market(event, uow, self.config, "established")
+
+    @consumes("qualification", "market_ended", MarketEndedFeed)
+    def on_market_ended(self, uow, event) -> None:
+        feeds.record_market_ended(event, uow, self.config)
 
     # ==== placements (§7.1, §7.2) ==========================================================
 
@@ -154,11 +173,13 @@ class ContractsService(AuditRpc):
 
     @rpc
     def start_placement(self, placement_id: str, body: dict) -> dict:
-        return self.db.run(placements.start_placement, placement_id, parse(PlacementStart, body))
+        return self.db.run(placements.start_placement, placement_id, parse(PlacementStart, body),
+                           also=(self.config,))
 
     @rpc
     def end_placement(self, placement_id: str, body: dict) -> dict:
-        return self.db.run(placements.end_placement, placement_id, parse(PlacementEnd, body))
+        return self.db.run(placements.end_placement, placement_id, parse(PlacementEnd, body),
+                           also=(self.config,))
 
     @rpc
     def vary_placement(self, placement_id: str, body: dict) -> dict:
@@ -220,6 +241,21 @@ class ContractsService(AuditRpc):
     @rpc
     def cost_shares(self, query: dict) -> dict:
         return self.db.run(reporting.cost_shares, parse(CostShareQuery, query), also=(self.config,))
+
+    # ==== Procurement Act notices (§11.4) ==================================================
+
+    @rpc
+    def list_notices(self, query: dict) -> dict:
+        return self.db.run(notices.list_notices, parse(NoticesQuery, query), also=(self.config,))
+
+    @rpc
+    def get_notice(self, notice_id: str) -> dict:
+        return self.db.run(notices.get_notice, str(notice_id)[:250])
+
+    @rpc
+    def mark_notice_published(self, notice_id: str, body: dict) -> dict:
+        return self.db.run(notices.mark_published, str(notice_id)[:250],
+                           parse(NoticeMarkPublished, body))
 
     # ==== timer (DESIGN rule 4) ============================================================
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from services.contracts import domain
+from services.contracts.domain import notices as nb
 from services.contracts.domain import publication as ocds
 from tests.support.fake_vault import FakeVault
 
@@ -47,6 +49,9 @@ class FakeStore:
         self.declines: dict[tuple[str, str], dict[str, Any]] = {}
         self.secret: str | None = None
         self.locks: list[str] = []
+        self.markets: dict[str, dict[str, Any]] = {}
+        self.identifiers: dict[str, dict[str, str | None]] = {}
+        self.notices: dict[str, SimpleNamespace] = {}
 
     # -- seeding helpers (tests) ---------------------------------------------------------------
     def add_placement(self, p: domain.Placement) -> domain.Placement:
@@ -353,6 +358,83 @@ class FakeStore:
     def ensure_anonymisation_secret(self, secret: str, name: str = "benchmarks") -> str:
         self.secret = self.secret or secret
         return self.secret
+
+
+    # -- §11 markets, identifiers and notices ---------------------------------------------
+    def upsert_market(self, values: dict[str, Any], now) -> None:
+        self.markets[values["dps_id"]] = dict(values)
+
+    def end_market(self, dps_id, ended_on, now, **fallback) -> None:
+        market = self.markets.setdefault(dps_id, {"dps_id": dps_id, "parts": [], **fallback})
+        market.update(status="ended", ended_on=ended_on)
+
+    def market(self, dps_id):
+        m = self.markets.get(dps_id or "")
+        if m is None or "lead_authority" not in m:
+            return None
+        return nb.Market(
+            dps_id=m["dps_id"], regime=m["regime"], title=m["title"],
+            lead_authority=m["lead_authority"], valid_from=m.get("valid_from"),
+            valid_to=m.get("valid_to"), description=m.get("description"),
+            parts=tuple(nb.Part(p["number"], p["category"], p["title"])
+                        for p in m.get("parts") or ()),
+            fee_percent=m.get("fee_percent"))
+
+    def market_fee_percents(self):
+        return {k: m["fee_percent"] for k, m in self.markets.items() if m.get("fee_percent")}
+
+    def set_provider_identifiers(self, provider_id, now, *, name, ppon, companies_house_number):
+        known = self.identifiers.setdefault(provider_id, {})
+        for key, value in (("ppon", ppon), ("companies_house_number", companies_house_number)):
+            if value:
+                known[key] = value
+        if name:
+            self.providers[provider_id] = name
+
+    def supplier(self, provider_id, name=None):
+        known = self.identifiers.get(provider_id, {})
+        return nb.Supplier(provider_id, name or self.providers.get(provider_id) or provider_id,
+                           known.get("ppon"), known.get("companies_house_number"))
+
+    def insert_notice(self, *, notice_id, notice_type, release, due_by, raised_at, dps_id,
+                      authority, source_event_id) -> bool:
+        if notice_id in self.notices:
+            return False
+        self.notices[notice_id] = SimpleNamespace(
+            notice_id=notice_id, notice_type=notice_type, ocid=release["ocid"],
+            release=copy.deepcopy(release), due_by=due_by, raised_at=raised_at, dps_id=dps_id,
+            authority=authority, source_event_id=source_event_id, published_at=None,
+            fts_notice_id=None, published_by=None)
+        return True
+
+    def notice(self, notice_id, for_update=False):
+        return self.notices.get(notice_id)
+
+    def notice_count(self, prefix):
+        return sum(1 for k in self.notices if k.startswith(prefix))
+
+    def list_notices(self, *, notice_type, start, end, after, limit):
+        rows = sorted(self.notices.values(), key=lambda r: (r.raised_at, r.notice_id))
+        rows = [r for r in rows if (notice_type is None or r.notice_type == notice_type)
+                and (start is None or _day(r.raised_at) >= start)
+                and (end is None or _day(r.raised_at) <= end)
+                and (after is None or (r.raised_at, r.notice_id) > after)]
+        return rows[:limit]
+
+    def unpublished_notices(self, notice_type=None):
+        return sorted((r for r in self.notices.values() if r.published_at is None
+                       and r.due_by is not None
+                       and (notice_type is None or r.notice_type == notice_type)),
+                      key=lambda r: r.due_by)
+
+    def mark_notice_published(self, notice_id, fts_notice_id, at, by) -> None:
+        row = self.notices[notice_id]
+        row.published_at, row.fts_notice_id, row.published_by = at, fts_notice_id, by
+
+    def set_entered_on(self, placement_id, day) -> None:
+        p = self.placements[placement_id]
+        if p.entered_on is None:
+            p.entered_on = day
 
 
 class FakePeers:

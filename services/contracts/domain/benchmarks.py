@@ -133,11 +133,12 @@ def _counts(codes: Iterable[str]) -> dict[str, int]:
 
 def _fees(placements: list[Placement], fee_percent: Decimal) -> dict[str, Any]:
     """§7.7 platform transaction fees on the awards among ``placements`` (block places are
-    not awards), per calendar quarter of the award."""
+    not awards), per calendar quarter of the award. An award under a Procurement Act dynamic
+    market bears none: its fee is the supplier's (s.38, §11.2; see ``cost_shares``)."""
     by_quarter: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for p in placements:
         award = award_record(p)
-        if award is not None:
+        if award is not None and award.regime != "PA2023_DYNAMIC_MARKET":
             by_quarter[quarter_of(award_day(award.awarded_at))] += transaction_fee(
                 award, fee_percent
             )

@@ -15,6 +15,7 @@ from services.common import money
 from services.common.errors import InvalidInput
 from services.common.money import round_pence
 from services.contracts.domain.calendar import award_day, quarter_of
+from services.contracts.domain.notice_rules import MarketAward, supplier_fees, under_act
 from services.contracts.domain.placements import Placement
 from services.contracts.domain.publication import AwardRecord
 from services.contracts.domain.values import HUNDRED, ZERO, _amount, _decimal, _jsonable
@@ -65,6 +66,7 @@ def cost_shares(
     running_cost: Decimal,
     setup_cost: Decimal = ZERO,
     fee_percent: Decimal = DEFAULT_FEE_PERCENT,
+    market_fee_percents: Mapping[str, Decimal] | None = None,
 ) -> dict[str, Any]:
     """The cost split of financial year ``year`` (§7.7), JSON-ready.
 
@@ -75,7 +77,12 @@ def cost_shares(
       unless no authority has any, when it is split equally.
     - Set-up cost: split equally, by the same exact allocation.
     - Transaction fees: ``fee_percent`` of the annualised value of each award made in the
-      year, rounded per award, reported per authority and per calendar quarter.
+      year, rounded per award, reported per authority and per calendar quarter. Under a PCR
+      2015 DPS no fee may be charged to suppliers (reg 34), so it is the authorities' cost.
+    - Supplier fees (§11.2, s.38): an award under a Procurement Act dynamic market bears no
+      authority fee; its market's fixed percentage (``market_fee_percents`` by ``dps_id``) of
+      the contract's estimated value is charged to the awarded supplier alone, reported per
+      supplier and per quarter (``supplier_fees``).
 
     The authorities sharing are ``authorities`` plus any that placed in the previous year.
     """
@@ -91,9 +98,16 @@ def cost_shares(
     running = allocate_pence(running_cost, counts)
     setup = allocate_pence(setup_cost, dict.fromkeys(counts, 1))
     fees: dict[str, dict[str, Decimal]] = {code: {} for code in counts}
+    awards = list(awards)
+    percents = market_fee_percents or {}
+    supplier = supplier_fees(
+        (MarketAward(a.provider_id, a.provider_name, a.awarded_at, a.estimated_value,
+                     percents.get(a.dps_id or ""))
+         for a in awards if under_act(a.regime)),
+        start, end)
     for award in awards:
         day = award_day(award.awarded_at)
-        if start <= day <= end:
+        if start <= day <= end and not under_act(award.regime):
             quarters = fees.setdefault(award.authority, {})
             quarter = quarter_of(day)
             quarters[quarter] = quarters.get(quarter, ZERO) + transaction_fee(award, fee_percent)
@@ -122,4 +136,4 @@ def cost_shares(
             "authorities": rows,
             "transaction_fees_total": sum((r["transaction_fees_total"] for r in rows), ZERO),
         }
-    )
+    ) | {"supplier_fees": supplier}

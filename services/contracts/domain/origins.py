@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from services.common.errors import InvalidInput
+from services.contracts.domain.calendar import award_day
 from services.contracts.domain.placements import (
     DEFAULT_FRAMEWORK,
     DEFAULT_REVIEW_INTERVAL_MONTHS,
@@ -47,6 +48,11 @@ def _parties(event: ReferralAwarded | DirectPlacementRecorded, child_reference: 
         "category": event.category,
         "child_reference": child_reference,
         "child_key_id": event.child_data.key_id if event.child_data else None,
+        # §11 (ISSUE14 event contract): absent on events of the PCR 2015 DPS
+        "dps_id": event.dps_id,
+        "regime": event.regime,
+        "estimated_value": event.estimated_value,
+        "above_threshold": event.above_threshold,
     }
 
 
@@ -88,6 +94,10 @@ def placement_from_award(
         monitored_components=framework.monitored(monitored),
         review_interval_months=review_interval_months,
         start_date=event.proposed_start,
+        standstill_ends_on=event.standstill_ends_on,
+        # s.53: the IPA is entered at award, unless a voluntary standstill must end first
+        # (then it is entered when the placement starts, §11.4)
+        entered_on=None if event.standstill_ends_on else award_day(event.awarded_at),
     )
 
 
@@ -108,11 +118,12 @@ def placement_from_direct(
         source_ref=event.direct_placement_id,
         agreed_at=event.occurred_at,
         price=PriceBreakdown(core_costs={SINGLE_PRICE_HEAD: event.weekly_price}),
-        reason_code=event.reason_code,
+        reason_code=event.direct_reason,
         justification=_text(event.justification, ["justification"]),
         monitored_components=framework.components,
         review_interval_months=review_interval_months,
         start_date=event.start_date,
+        entered_on=award_day(event.occurred_at),  # s.53: agreed when recorded
     )
 
 

@@ -19,6 +19,7 @@ from services.common.errors import Conflict, InvalidInput
 from services.common.money import fmt
 from services.common.states import StateMachine
 from services.contracts.domain.calendar import add_months
+from services.contracts.domain.notice_rules import check_start_after_standstill
 from services.contracts.domain.values import ZERO, _amount, _optional_text, _text
 from services.contracts.domain.variations import PriceBreakdown, VariableItem, Variation
 
@@ -183,6 +184,15 @@ class Placement:
     end_note: str | None = None
     child_key_id: str | None = None  # the data key sealing the child reference (§13)
     variations: list[Variation] = field(default_factory=list)
+    # §11: the market and regime it was awarded under, the call-off's estimated value and
+    # threshold, the award's voluntary standstill (s.51) and the day the contract was entered
+    # (s.53: UK7 is due within 120 days of it)
+    dps_id: str | None = None
+    regime: str | None = None
+    estimated_value: Decimal | None = None
+    above_threshold: bool | None = None
+    standstill_ends_on: date | None = None
+    entered_on: date | None = None
 
     def __post_init__(self) -> None:
         for name in ("placement_id", "authority", "provider_id", "establishment_id", "category"):
@@ -213,7 +223,14 @@ class Placement:
     # state machine ------------------------------------------------------------------------
 
     def start(self, on: date) -> None:
-        """``pending_start → active`` on the actual start date."""
+        """``pending_start → active`` on the actual start date; never before the award's
+        voluntary standstill has ended (§11.4, s.51): a ``Conflict`` naming the first day."""
+        PLACEMENT_STATES.check(
+            self.status,
+            PlacementStatus.ACTIVE,
+            f"placement {self.placement_id} is {self.status}; it cannot start",
+        )
+        check_start_after_standstill(on, self.standstill_ends_on)
         self.status = PLACEMENT_STATES.check(
             self.status,
             PlacementStatus.ACTIVE,

@@ -97,6 +97,9 @@ class AwardRecord:
     direct_reason_code: str | None = None
     bids_count: int | None = None
     contract_start: date | None = None
+    regime: str | None = None  # §11: the regime and market it was awarded under
+    dps_id: str | None = None
+    estimated_value: Decimal | None = None
 
     @property
     def direct(self) -> bool:
@@ -191,7 +194,11 @@ def _release(award: AwardRecord, config: PublicationConfig) -> dict[str, Any]:
                 "relationship": ["framework"],
                 "title": config.dps_title,
                 "scheme": "ocid",
-                "identifier": config.dps_ocid,
+                # §11.4: an award under a dynamic market links that market's own process,
+                # the same ocid as its notices
+                "identifier": f"{config.ocid_prefix}{award.dps_id}"
+                if award.dps_id and award.regime == "PA2023_DYNAMIC_MARKET"
+                else config.dps_ocid,
             }
         ],
         "awards": [
@@ -316,4 +323,7 @@ def award_record(placement: Placement) -> AwardRecord | None:
         weekly_price=placement.awarded_weekly_price,
         direct_reason_code=placement.reason_code,
         bids_count=placement.bids_count,
+        regime=placement.regime,
+        dps_id=placement.dps_id,
+        estimated_value=placement.estimated_value,
     )

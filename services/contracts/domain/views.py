@@ -44,6 +44,11 @@ def placement_view(
         "ended_on": _iso(p.ended_on),
         "end_reason": p.end_reason.value if p.end_reason else None,
         "agreed_at": p.agreed_at.isoformat(),
+        # §11: the regime and market, the voluntary standstill and the day it was entered
+        "regime": p.regime or "PCR2015_DPS",
+        "dps_id": p.dps_id,
+        "standstill_ends_on": _iso(p.standstill_ends_on),
+        "entered_on": _iso(p.entered_on),
         "awarded_weekly_price": fmt(p.awarded_weekly_price or ZERO),
         "price": p.price.to_dict(),
         "current_price": p.price_on(on).to_dict(),

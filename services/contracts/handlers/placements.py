@@ -8,6 +8,7 @@ from datetime import datetime
 from services.common import paging
 from services.common.errors import Forbidden
 from services.contracts import access, domain
+from services.contracts.handlers import notices
 from services.contracts.handlers.common import bad_cursor, placement_view, today
 from services.contracts.messages import (
     PlacementEnd,
@@ -63,13 +64,17 @@ def _managed(uow, placement_id: str, principal: dict) -> domain.Placement:
     return access.can_manage_placement(principal, found, placement_id)
 
 
-def start_placement(placement_id: str, data: PlacementStart, uow, principal: dict) -> dict:
-    """§7.1 ``pending_start → active`` on the actual start date."""
+def start_placement(placement_id: str, data: PlacementStart, uow, principal: dict,
+                    config=None) -> dict:
+    """§7.1 ``pending_start → active`` on the actual start date; never within the award's
+    voluntary standstill (409, §11.4). Entering the contract raises its UK7 (s.53)."""
     p = _managed(uow, placement_id, principal)
     before = domain.placement_state(p)
     p.start(data.date)
     reviews = uow.store.reviews_of(p.placement_id)
     uow.store.update_placement(p, uow.now(), domain.next_review_due(p, reviews))
+    if config is not None:
+        notices.placement_started(uow, p, config)
     uow.audit(
         "placement.started",
         "placement",
@@ -81,13 +86,16 @@ def start_placement(placement_id: str, data: PlacementStart, uow, principal: dic
     return placement_view(uow, p, principal)
 
 
-def end_placement(placement_id: str, data: PlacementEnd, uow, principal: dict) -> dict:
+def end_placement(placement_id: str, data: PlacementEnd, uow, principal: dict,
+                  config=None) -> dict:
     """§7.1 ``active → ended`` with an end reason, or ``pending_start → ended`` with
-    ``did_not_start``."""
+    ``did_not_start``; under a dynamic market its UK11 is due within 30 days (s.80)."""
     p = _managed(uow, placement_id, principal)
     before = domain.placement_state(p)
     p.end(data.date, data.reason, data.note)
     uow.store.update_placement(p, uow.now(), None)
+    if config is not None:
+        notices.placement_ended(uow, p, config)
     uow.audit("placement.ended", "placement", p.placement_id, before, domain.placement_state(p))
     uow.emit(PlacementEnded(occurred_at=uow.now(), placement_id=p.placement_id,
                             authority=p.authority, child_key_id=p.child_key_id,

@@ -64,4 +64,5 @@ def cost_shares(query: CostShareQuery, uow, principal: dict, config) -> dict:
         running_cost=config.cost_share_running_cost,
         setup_cost=config.cost_share_setup_cost,
         fee_percent=config.transaction_fee_percent,
+        market_fee_percents=uow.store.market_fee_percents(),  # §11.2, s.38
     )

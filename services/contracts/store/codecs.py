@@ -65,6 +65,12 @@ def placement_to_row(p: domain.Placement) -> dict[str, Any]:
         "ended_on": p.ended_on,
         "end_reason": p.end_reason.value if p.end_reason else None,
         "end_note": p.end_note,
+        "dps_id": p.dps_id,
+        "regime": p.regime,
+        "estimated_value": p.estimated_value,
+        "above_threshold": p.above_threshold,
+        "standstill_ends_on": p.standstill_ends_on,
+        "entered_on": p.entered_on,
     }
 
 
@@ -103,6 +109,9 @@ SUMMARY_COLUMNS = (
     t.placements.c.block_id,
     t.placements.c.end_reason,  # §7.1 did_not_start counts nowhere
     t.placements.c.bids_count,
+    t.placements.c.regime,  # §11.2 fees (s.38)
+    t.placements.c.dps_id,
+    t.placements.c.estimated_value,
 )
 """What ``placement_summary_from_row`` reads."""
 
@@ -129,6 +138,9 @@ def placement_summary_from_row(r: Any) -> domain.Placement:
         block_id=r.block_id,
         bids_count=r.bids_count,
         end_reason=domain.EndReason(r.end_reason) if r.end_reason else None,
+        regime=r.regime,
+        dps_id=r.dps_id,
+        estimated_value=r.estimated_value,
     )
 
 

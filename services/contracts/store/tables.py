@@ -10,6 +10,9 @@ Database constraints guard the rules that span rows (DESIGN, digitalmarketplace-
   as bytes and never rewritten, so a re-read returns the same bytes.
 - ``performance_reports (establishment_id, category, period_start)`` is the claim of one
   ``performance_reviewed`` event per establishment, category and period (§7.4, §4.5).
+- ``notices.notice_id`` is the Procurement Act notice's own key (``UK6:<referral_id>``,
+  ``UK15:<event id>``…): a redelivered event raises no second notice (§11.4). ``markets``
+  is the copy of qualification's markets (§11.2) the notices and fees (s.38) need.
 
 Copies of other services' facts (DESIGN rule 1), fed by their events: ``providers`` (names
 for publication), ``memberships`` (who runs an establishment, for block contracts),
@@ -22,6 +25,7 @@ Queries are ``repository.Store``'s methods; rows map to and from ``domain`` obje
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -80,6 +84,13 @@ placements = Table(
     Column("next_review_due", Date),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # §11 (migration 0005): the market and regime, threshold, standstill, entering (s.53)
+    Column("dps_id", String(ID)),
+    Column("regime", String(30)),
+    Column("estimated_value", Numeric(16, 2)),
+    Column("above_threshold", Boolean),
+    Column("standstill_ends_on", Date),
+    Column("entered_on", Date),
     Index("ix_placements_authority_agreed", "authority", "agreed_at", "placement_id"),
     Index("ix_placements_provider_agreed", "provider_id", "agreed_at", "placement_id"),
     Index("ix_placements_agreed", "agreed_at", "placement_id"),
@@ -194,6 +205,8 @@ providers = Table(
     Column("provider_id", String(ID), primary_key=True),
     Column("name", String(300), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("ppon", String(50)),  # §11.2 (migration 0005)
+    Column("companies_house_number", String(20)),
 )
 
 memberships = Table(
@@ -232,6 +245,43 @@ declines = Table(
     Column("category", String(64), nullable=False),
     Column("reason_code", String(64), nullable=False),
     Column("declined_at", DateTime(timezone=True), nullable=False),
+)
+
+markets = Table(
+    "markets",
+    metadata,
+    Column("dps_id", String(ID), primary_key=True),
+    Column("regime", String(30), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("description", Text),
+    Column("parts", JSONB, nullable=False),
+    Column("valid_from", Date),
+    Column("valid_to", Date),
+    Column("fee_percent", Numeric(7, 4)),
+    Column("lead_authority", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("ended_on", Date),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+notices = Table(
+    "notices",
+    metadata,
+    Column("notice_id", String(250), primary_key=True),
+    Column("notice_type", String(10), nullable=False),
+    Column("ocid", String(250), nullable=False),
+    Column("dps_id", String(ID)),
+    Column("authority", String(64)),
+    Column("release", JSONB, nullable=False),
+    Column("due_by", Date),
+    Column("raised_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True)),
+    Column("fts_notice_id", String(50)),
+    Column("published_by", JSONB),
+    Column("source_event_id", String(100)),
+    Index("ix_notices_type_raised", "notice_type", "raised_at"),
+    Index("ix_notices_raised", "raised_at", "notice_id"),
+    Index("ix_notices_due", "published_at", "due_by"),
 )
 
 anonymisation_keys = Table(
