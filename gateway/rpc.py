@@ -13,7 +13,7 @@ import threading
 import time
 from contextlib import contextmanager, suppress
 
-from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
+from nameko.exceptions import RemoteError, RpcTimeout
 from nameko.rpc import MethodProxy
 from nameko.standalone.rpc import ClusterRpcProxy
 from prometheus_client import Histogram
@@ -45,7 +45,8 @@ class _Slot:
     on a read). Nothing accepted can be lost by that: a request the broker never took
     gets no reply, so the caller gets 503 after its timeout and nothing was done; and the
     RPC queues are declared by ``dps bootstrap``, so the confirm's other use (telling an
-    unknown service at once) never arises in a deployed system."""
+    unknown service at once: nameko's ``UnknownService``) never arises in a deployed
+    system; without the queues a call is a 503 after its timeout."""
 
     def __init__(self, config: dict, timeout: float):
         self.holder = ClusterRpcProxy(config, context_data={}, timeout=timeout)
@@ -129,8 +130,6 @@ class RpcPool:
                 except RpcTimeout as exc:
                     raise ServiceUnavailable(
                         service, f"did not answer within {timeout:g}s") from exc
-                except UnknownService as exc:
-                    raise ServiceUnavailable(service, "is not running") from exc
                 except (OSError, ConnectionError) as exc:
                     raise ServiceUnavailable(service, "is unreachable") from exc
         except errors.DomainError:
