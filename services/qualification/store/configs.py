@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime
 
 from sqlalchemy import (
+    event,
     func,
     insert,
     select,
@@ -96,23 +98,49 @@ def ensure_categories(session: Session, at: datetime) -> None:
         )
 
 
-_parsed: dict[str, object] = {"stamp": None, "configs": {}}
-"""The configurations last read, with the versions they were read at: a transaction whose
-versions are the same reuses them (one small query instead of reading and parsing every
-configuration). Correct with several instances: any new version changes the stamp."""
+_parsed: dict[str, object] = {"stamp": None, "configs": {}, "checked": float("-inf"),
+                               "commits": 0}
+"""The configurations last read, the versions they were read at and when (monotonic): a
+transaction within ``RECHECK_SECONDS`` of the last check reuses them without a query; after
+that, one small query of the versions tells whether to read and parse them again (issue 10:
+a statement fewer on every call). A change made in this process takes effect at once (its
+commit clears the check, and its own transaction reads what it wrote); one made by another
+instance within ``RECHECK_SECONDS``, like a revoked API key in the gateway's cache."""
+
+RECHECK_SECONDS = 1.0
 
 
 def current_configs(session: Session, at: datetime) -> dict[str, d.CategoryConfig]:
     """The configuration in force of every category, by code (seeded if needed)."""
+    changing = session.info.get(_CHANGING, False)  # read what this transaction wrote
+    checked, commits = time.monotonic(), _parsed["commits"]
+    if not changing and checked - _parsed["checked"] < RECHECK_SECONDS:
+        return dict(_parsed["configs"])
     stamp = tuple(session.execute(
         select(category_configs.c.code, func.max(category_configs.c.version))
         .group_by(category_configs.c.code).order_by(category_configs.c.code)
     ).all())
     if stamp and stamp == _parsed["stamp"]:
-        return dict(_parsed["configs"])
-    configs = _read_configs(session, at)
-    _parsed.update(stamp=stamp, configs=configs)
+        configs = _parsed["configs"]
+    else:
+        configs = _read_configs(session, at)
+    # never keep versions not committed, nor what was read before a change's commit here
+    if not changing and commits == _parsed["commits"]:
+        _parsed.update(stamp=stamp, configs=configs, checked=checked)
     return dict(configs)
+
+
+_CHANGING = "qualification.configs_changing"
+
+
+def _changed(session: Session) -> None:
+    """After the commit of a new version: the next transaction checks the versions."""
+    if session.info.pop(_CHANGING, False):
+        _parsed.update(checked=float("-inf"), commits=_parsed["commits"] + 1)
+
+
+def _abandoned(session: Session) -> None:
+    session.info.pop(_CHANGING, None)
 
 
 def _read_configs(session: Session, at: datetime) -> dict[str, d.CategoryConfig]:
@@ -143,6 +171,10 @@ def config_version(session: Session, code: str, version: int) -> d.CategoryConfi
 
 def add_config(session: Session, config: d.CategoryConfig, at: datetime, by: dict | None) -> None:
     """A new version; the primary key refuses a concurrent change to the same version."""
+    if not session.info.get(_CHANGING):
+        session.info[_CHANGING] = True
+        event.listen(session, "after_commit", _changed, once=True)
+        event.listen(session, "after_rollback", _abandoned, once=True)
     session.execute(
         insert(category_configs).values(
             code=config.code,
