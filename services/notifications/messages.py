@@ -38,6 +38,8 @@ class MessageType(StrEnum):
     REFERRAL_CANCELLED = "referral_cancelled"
     DEADLINE_EXTENDED = "deadline_extended"
     LEAD_DIGEST = "lead_digest"
+    # RULES §11.1 migration: an admitted establishment is invited to join a dynamic market
+    MARKET_INVITATION = "market_invitation"
 
 
 class Channel(StrEnum):

@@ -264,6 +264,18 @@ class EvidenceExpiringContext(_EstablishmentContext):
     expires_on: date
 
 
+class MarketInvitationContext(_EstablishmentContext):
+    """RULES §11.1: the establishment is invited to join the dynamic market that follows
+    the PCR DPS; its application there is pre-filled from the old one."""
+
+    application_id: Text
+    market_title: Text
+
+    @property
+    def path(self) -> str:
+        return f"/applications/{quote(self.application_id, safe='')}"
+
+
 CONTEXTS: Mapping[MessageType, type[_Context]] = {
     MessageType.REFERRAL_INVITATION: InvitationContext,
     MessageType.DEADLINE_REMINDER: ReminderContext,
@@ -280,6 +292,7 @@ CONTEXTS: Mapping[MessageType, type[_Context]] = {
     MessageType.REFERRAL_CANCELLED: ReferralCancelledContext,
     MessageType.DEADLINE_EXTENDED: DeadlineExtendedContext,
     MessageType.LEAD_DIGEST: LeadDigestContext,
+    MessageType.MARKET_INVITATION: MarketInvitationContext,
 }
 
 # ---------------------------------------------------------------------------------------

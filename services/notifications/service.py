@@ -78,6 +78,10 @@ class NotificationsService(AuditRpc):
     def on_membership_reinstated(self, uow, event) -> None:
         recipients.membership_reinstated(event, uow, self.config)
 
+    @consumes("qualification", "market_invitation", qm.MarketInvitation)
+    def on_market_invitation(self, uow, event) -> None:
+        recipients.market_invitation(event, uow, self.config)
+
     @consumes("qualification", "lead_digest", qm.LeadDigest)
     def on_lead_digest(self, uow, event) -> None:
         recipients.lead_digest(event, uow, self.config)

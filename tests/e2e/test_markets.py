@@ -24,6 +24,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from tests.support.fixtures import Api
+from tests.support.infra import wait_for
+from tests.support.mail import Sink
 from tests.support.referral_market import (
     CATEGORY,
     Market,
@@ -274,11 +276,19 @@ def test_a_pcr_dps_is_migrated_and_its_members_belong_to_both_until_it_ends(stac
     assert new["migrated_from"] == old["dps_id"] and new["state"] == "established"
     assert {i["establishment_id"] for i in new["invited"]} == {m["id"] for m in members}
     commissioner = api("commissioner", authority="KCC")
+    sink = Sink(stack.mail_dir)
     for m in members:
         (draft,) = ok(m["provider"].get(f"{V1}/applications", params={
             "establishment_id": m["id"], "status": "draft", "dps_id": new["dps_id"]}))["items"]
         assert draft["copied_from"] == m["application_id"]
         assert "INSURANCE" not in draft["pass_fail"] and draft["core_costs"]
+        link = f"/applications/{draft['id']}"  # the invitation links to the pre-filled draft
+
+        def invitation(link=link):
+            return [r for r in sink.emails_to_matching(market.tag)
+                    if r["subject"].startswith("Invitation to join") and link in sink.text(r)]
+
+        wait_for(invitation, 60, f"the invitation to join with {link}", interval=0.5)
         ok(m["provider"].post(f"{V1}/applications/{draft['id']}/submit"))
         admit(market, draft["id"], list(draft["pass_fail"]))
         est = ok(lead.get(f"{V1}/establishments/{m['id']}"))

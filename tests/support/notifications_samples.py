@@ -128,6 +128,11 @@ def sample_contexts(referral: dict | None = None) -> dict[MessageType, dict]:
             "suspended_on": date(2025, 5, 1),
         },
         MessageType.MEMBERSHIP_REINSTATED: {**establishment, "reinstated_on": date(2025, 6, 2)},
+        MessageType.MARKET_INVITATION: {
+            **establishment,
+            "application_id": "A-77",
+            "market_title": "Children's placements dynamic market",
+        },
         MessageType.EVIDENCE_EXPIRING: {
             **establishment,
             "criterion": "INSURANCE",

@@ -34,6 +34,7 @@ from services.notifications.domain.membership_messages import (
     plan_application_decided,
     plan_evidence_expiring,
     plan_lead_digest,
+    plan_market_invitation,
     plan_reinstated,
     plan_suspended,
 )
@@ -125,6 +126,7 @@ __all__ = [
     "plan_clarification",
     "plan_deadline_extended",
     "plan_evidence_expiring",
+    "plan_market_invitation",
     "plan_lead_digest",
     "plan_feedback",
     "plan_invitations",

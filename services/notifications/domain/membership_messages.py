@@ -72,6 +72,17 @@ def plan_reinstated(event: qm.MembershipReinstated, provider: Mapping | None) ->
     )
 
 
+def plan_market_invitation(event: qm.MarketInvitation, provider: Mapping | None) -> Outgoing:
+    """A PCR DPS migrated to a dynamic market (§11.1): the establishment is invited to
+    check and submit its pre-filled application."""
+    return _to_provider(
+        event,
+        MessageType.MARKET_INVITATION,
+        {"application_id": event.application_id, "market_title": event.title},
+        provider,
+    )
+
+
 def plan_evidence_expiring(event: qm.EvidenceExpiring, provider: Mapping | None) -> Outgoing:
     """Evidence expiring in 30 days → provider, email and SMS (RULES §4.5, §8)."""
     return _to_provider(

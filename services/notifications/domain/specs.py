@@ -72,6 +72,8 @@ SPECS: Mapping[MessageType, MessageSpec] = {
     MessageType.DEADLINE_EXTENDED: MessageSpec(Audience.PROVIDER, authority_sees=True),
     # applications overdue for decision, re-verifications due → the lead, a daily digest
     MessageType.LEAD_DIGEST: MessageSpec(Audience.LEAD),
+    # a PCR DPS migrated (§11.1) → each admitted establishment, to its pre-filled application
+    MessageType.MARKET_INVITATION: MessageSpec(Audience.PROVIDER),
 }
 
 REMINDER_BEFORE_DEADLINE = timedelta(hours=24)

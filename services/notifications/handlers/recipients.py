@@ -91,6 +91,11 @@ def evidence_expiring(event: qm.EvidenceExpiring, uow, config: NotificationsConf
     membership_event(event, uow, config, domain.plan_evidence_expiring)
 
 
+def market_invitation(event: qm.MarketInvitation, uow, config: NotificationsConfig) -> None:
+    """RULES §11.1: a migrated establishment is invited to join the dynamic market."""
+    membership_event(event, uow, config, domain.plan_market_invitation)
+
+
 def lead_digest(event: qm.LeadDigest, uow, config: NotificationsConfig) -> None:
     """RULES §8: applications overdue for decision, re-verifications due → the lead."""
     record(uow, [domain.plan_lead_digest(event, config.lead_email)], config, event)
