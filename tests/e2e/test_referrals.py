@@ -66,10 +66,12 @@ class Tender:
     def expected_within(self, radius: float, authority: str = "KCC") -> dict[str, float]:
         """Independently of the referral service: every establishment admitted (so not
         suspended) in the category, ours and any other test's, within the radius by our own
-        haversine and not above the authority's own cap (§5) → exact miles from the home."""
+        haversine and not above the authority's own cap (§5) → exact miles from the home.
+        Members of the referral's market only (§11.3): the default DPS, ``dps-1``."""
         cap = self.market.category()["authority_caps"].get(authority)
         expected = {}
-        for i, (location, total) in self.market.admitted_near(self.home, radius + 5).items():
+        for i, (location, total) in self.market.admitted_near(
+                self.home, radius + 5, dps_id="dps-1").items():
             miles = haversine(self.home, location)
             if miles <= radius and (cap is None or Decimal(total) <= Decimal(cap)):
                 expected[i] = miles

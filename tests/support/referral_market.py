@@ -166,10 +166,12 @@ class Market:
         return ok(self.lead.get(f"/api/v1/categories/{code}"))
 
     def admitted_near(
-        self, home: tuple[float, float], radius: float, category: str = CATEGORY
+        self, home: tuple[float, float], radius: float, category: str = CATEGORY,
+        dps_id: str | None = None,
     ) -> dict[str, tuple[tuple[float, float], str]]:
         """Every establishment admitted in the category that the lead can see near
-        ``home`` (other tests' too): id → ((lat, lon), total weekly core cost)."""
+        ``home`` (other tests' too), in the market ``dps_id`` (any market when ``None``):
+        id → ((lat, lon), total weekly core cost)."""
         found, cursor = {}, None
         while True:
             params = {
@@ -184,7 +186,8 @@ class Market:
             page = ok(self.lead.get("/api/v1/establishments", params=params))
             for e in page["items"]:
                 for m in e["memberships"]:
-                    if m["category"] == category and m["status"] == "admitted":
+                    if m["category"] == category and m["status"] == "admitted" and (
+                            dps_id is None or m["dps_id"] == dps_id):
                         location = (e["location"]["lat"], e["location"]["lon"])
                         found[e["id"]] = (location, m["total_weekly_core_cost"])
             cursor = page.get("next_cursor")

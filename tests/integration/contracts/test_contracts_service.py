@@ -86,12 +86,13 @@ def test_s7_1_award_delivered_twice_and_copied_creates_one_placement(contracts, 
     event = award_payload()
     publish("referral", "referral_awarded", event)
     publish("referral", "referral_awarded", event)  # redelivery: same event id
-    # a copy under another event id, even naming another placement id: the referral's
-    # source key (UNIQUE) still allows one placement only
+    processed = store.TABLES["processed_events"]
+    wait_for(lambda: count(engine, processed, processed.c.event_id == event["event_id"]) == 1,
+             20, "the award handled")
+    # a later copy under another event id, even naming another placement id: the
+    # referral's source key (UNIQUE) still allows one placement only
     copy = {**event, "event_id": uid(), "placement_id": uid()}
     publish("referral", "referral_awarded", copy)
-
-    processed = store.TABLES["processed_events"]
     wait_for(
         lambda: (
             count(
