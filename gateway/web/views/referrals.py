@@ -39,7 +39,9 @@ DECLINE_REASONS = [("no_capacity", "No capacity"), ("cannot_meet_needs", "Cannot
 LABELS = {"child_reference": "Child reference", "children-0-age": "Age",
           "home_location-lat": "Home latitude", "home_location-lon": "Home longitude",
           "radius_miles": "Radius", "deadline": "Deadline",
-          "desired_outcomes": "Desired outcomes", "outcomes_statement": "Outcomes statement"}
+          "desired_outcomes": "Desired outcomes", "outcomes_statement": "Outcomes statement",
+          "weekly_price_ceiling": "Most you would pay a week",
+          "expected_weeks": "Expected duration"}
 
 
 def _url(referral_id: str, suffix: str = "") -> str:
@@ -105,6 +107,22 @@ def _form_of(spec: dict) -> dict:
         form["deadline"] = (datetime.fromisoformat(spec["deadline"]).astimezone(UK)
                             .strftime("%Y-%m-%dT%H:%M"))
     return form
+
+
+FORM_OPTIONAL = ("address", "weights", "price_weight", "weekly_price_ceiling",
+                 "expected_weeks")
+"""The optional fields the referral form shows: one left blank clears the draft's. Fields
+the form does not show (``incentive``, ``min_invited``, ``title``, set through the API) are
+never sent, so an edit in the portal keeps them (§5 draft edits)."""
+
+
+def draft_patch(data: dict) -> dict:
+    """The ``edit_draft`` patch (``ReferralUpdate``) for the form's fields (§5)."""
+    data = dict(data)
+    for optional in FORM_OPTIONAL:
+        data.setdefault(optional, None)  # a blank field clears it
+    ReferralCreate.model_validate({k: v for k, v in data.items() if v is not None})
+    return ReferralUpdate.model_validate(data).model_dump(mode="json", exclude_unset=True)
 
 
 def _preview_weights(data: dict, categories: dict) -> dict:
@@ -188,12 +206,7 @@ def edit(referral_id):
         data = _referral_body(request.form)
         if request.form.get("preview"):
             return _form_page(context, request.form, weights=_preview_weights(data, categories))
-        for optional in ("address", "weights", "price_weight", "incentive"):
-            data.setdefault(optional, None)  # a blank field clears it
-        ReferralCreate.model_validate({k: v for k, v in data.items() if v is not None})
-        body = ReferralUpdate.model_validate(data)
-        rpc("referral", "edit_draft", referral_id, body.model_dump(mode="json",
-                                                                   exclude_unset=True))
+        rpc("referral", "edit_draft", referral_id, draft_patch(data))
     except (ValidationError, DomainError, FormInvalid) as exc:
         if isinstance(exc, DomainError) and exc.status in (403, 404):
             raise
@@ -220,8 +233,8 @@ def show(referral_id, errors=None, **extra):
         return page("referral_provider.html", title=f"{referral['category']} referral",
                     category=category, feedback=feedback, live=live,
                     reasons=DECLINE_REASONS, **context)
-    return page("referral_owner.html", title=f"Referral {referral['spec']['child_reference']}",
-                **context)
+    # the page's <title> stays in browser history and tab lists: no child reference (§13)
+    return page("referral_owner.html", title=f"Referral {referral_id[:8]}", **context)
 
 
 def _act(referral_id, done: str, method: str, *args, model=None, data=None, labels=None,

@@ -53,3 +53,25 @@ def test_the_edit_form_has_a_row_for_every_child_need_and_feature_of_the_draft()
     big = {**SPEC, "children": [{"age": 9}, {"age": 11}, {"age": 13}],
            "needs": [{"code": f"N{i}", "label": f"need {i}", "marks": 1} for i in range(5)]}
     assert _rows(_form_of(big)) == {"children": 4, "needs": 6, "features": 3}
+
+
+def test_editing_a_draft_keeps_what_the_form_does_not_show():
+    """A draft made through the API with an incentive, a minimum of invited providers and a
+    title: editing it through the form's fields changes what the form shows and leaves the
+    rest as it was (§5 draft edits); the estimated value's fields (§11.4) are on the form."""
+    from gateway.web.views.referrals import draft_patch
+
+    api_draft = {**SPEC, "weekly_price_ceiling": "4500.00", "expected_weeks": 26,
+                 "min_invited": 4, "title": "Residential placement, Kent",
+                 "incentive": {"kind": "early_step_down", "description": "step down early",
+                               "premium": "500.00", "within_weeks": 12}}
+    form = {k: str(v) for k, v in _form_of(api_draft).items()}
+    assert form["weekly_price_ceiling"] == "4500.00" and form["expected_weeks"] == "26"
+    shown = {k: v for k, v in form.items() if not k.startswith(("incentive", "min_invited",
+                                                                  "title"))}
+    patch = draft_patch(_referral_body(MultiDict({**shown, "expected_weeks": "30"})))
+    assert not {"incentive", "min_invited", "title"} & patch.keys()  # left unchanged
+    assert patch["expected_weeks"] == 30 and patch["weekly_price_ceiling"] == "4500.00"
+    cleared = draft_patch(_referral_body(MultiDict(
+        {k: v for k, v in shown.items() if k != "weekly_price_ceiling"})))
+    assert cleared["weekly_price_ceiling"] is None  # a blank field clears it
