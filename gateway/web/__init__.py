@@ -119,6 +119,14 @@ def register(app) -> None:
                                     f"{ended['reason']} timeout")
         return None
 
+    @app.after_request
+    def _no_store(response):
+        """A signed-in page holds personal or commercial data: the browser keeps no copy
+        (RULES §12, §13), whatever the view returns (pages, downloads, error pages)."""
+        if is_page_request() and g.get("user") is not None:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
     @app.context_processor
     def _context():
         if not is_page_request():

@@ -19,7 +19,6 @@ from services.referral.messages import ChildReferenceRequest, ErasureRequest, Le
 bp = Blueprint("web_child", __name__)
 OWNER = ("commissioner", "lead")
 READERS = (*OWNER, "provider")
-NO_STORE = {"Cache-Control": "no-store"}
 LABELS = {"reason": "Reason", "file": "Document", "child_reference": "Child reference"}
 
 
@@ -32,10 +31,9 @@ def _url(referral_id: str) -> str:
 def show(referral_id, errors=None):
     child = rpc("referral", "child_data", referral_id)  # 404 unless entitled (§13)
     attachments = rpc("referral", "list_attachments", referral_id)["items"]
-    html, status = page("child.html", title="The child's details", child=child,
-                        attachments=attachments, owner=g.user.role in OWNER,
-                        errors=errors or [], form=request.form)
-    return html, status, NO_STORE  # personal data: not kept in the browser's cache
+    return page("child.html", title="The child's details", child=child,
+                attachments=attachments, owner=g.user.role in OWNER, errors=errors or [],
+                form=request.form)  # Cache-Control: no-store on every signed-in page
 
 
 def _act(referral_id, done: str, method: str, *args):
@@ -77,9 +75,7 @@ def download(referral_id, attachment_id):
     if found["content_base64"] is None:
         flash("That document was erased with the child's personal data.")
         return redirect(_url(referral_id))
-    response = file_response(found)
-    response.headers.update(NO_STORE)
-    return response
+    return file_response(found)
 
 
 @bp.post("/referrals/<referral_id>/child/legal-hold")
@@ -151,4 +147,4 @@ def subject_rights_act():
         "qualification": {"note": "qualification holds no personal data about children"}}
     return Response(json.dumps(document, indent=2), headers={
         "Content-Type": "application/json",
-        "Content-Disposition": 'attachment; filename="child-data-export.json"', **NO_STORE})
+        "Content-Disposition": 'attachment; filename="child-data-export.json"'})
