@@ -62,11 +62,13 @@ def sign_in():
 
 
 def _send_code(user: accounts.User) -> str:
-    """A new sign-in code: by SMS to a verified phone (unless the user asked for email, or
-    Notify fails), otherwise by email. Returns the channel, which the session remembers."""
+    """A new sign-in code: by SMS to a verified phone (unless the user asked for email, the
+    user had ``portal_sms_rate_limit`` texts already, or Notify fails), otherwise by email.
+    Returns the channel, which the session remembers."""
     code = accounts.issue(engine(), now(), user, accounts.CODE, config().portal_code_seconds)
     minutes = config().portal_code_seconds // 60
-    if user.phone and not session.get("code_by_email"):
+    if (user.phone and not session.get("code_by_email")
+            and sms.within_limit(config(), user.id)):  # beyond the limit: by email (§12)
         try:
             sms.send(config(), user.phone, f"{code} is your code to sign in to the children's "
                      f"placements DPS. It expires in {minutes} minutes.")
@@ -96,7 +98,8 @@ def code():
     context = {"title": {"totp": "Enter your code", "sms": "Check your phone"}.get(
                    channel, "Check your email"),
                "totp": user.has_totp, "email": user.email, "channel": channel,
-               "phone": sms.masked(user.phone), "can_use_email": channel == "sms"}
+               "phone": sms.masked(user.phone), "can_use_email": channel == "sms",
+               "minutes": config().portal_code_seconds // 60}
     if request.method == "GET":
         return page("sign_in_code.html", **context)
     if request.form.get("resend") and not user.has_totp:
