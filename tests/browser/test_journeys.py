@@ -76,7 +76,8 @@ def test_commissioner_and_providers_journeys_and_the_childs_data(stack, api, vis
                   "needs-1-marks": "2", "features-0-code": "M1",
                   "features-0-label": "single occupancy", "features-1-code": "D1",
                   "features-1-label": "garden", "features-1-marks": "2",
-                  "desired_outcomes": "attend school full time", "price_weight": "70"})
+                  "desired_outcomes": "attend school full time", "price_weight": "70",
+                  "weekly_price_ceiling": "4500.00", "expected_weeks": "26"})  # §11.4
     council.page.locator("#features-0-must_have").check()
     council.page.locator("#price_weight").dispatch_event("change")  # live, with JavaScript
     council.page.locator("#weights-live #weights-preview").wait_for()
@@ -88,11 +89,14 @@ def test_commissioner_and_providers_journeys_and_the_childs_data(stack, api, vis
     assert live == cells
     assert council.page.locator("#child_reference").input_value() == reference  # kept
     council.submit("Save draft", "referral draft")
+    assert reference not in council.page.title()  # tabs and history keep titles (§13)
     referral_url = council.page.url
     referral_id = referral_url.rsplit("/", 1)[-1]
     council.page.get_by_role("link", name="Change the draft").click()
     council.check("edit the draft")
     assert council.page.locator("#children-0-name").input_value() == child_name
+    assert council.page.locator("#expected_weeks").input_value() == "26"
+    assert reference not in council.page.title() + council.page.inner_text(".govuk-caption-l")
     council.fill({"radius_miles": "3", "desired_outcomes": "attend school full time\n"
                   "keep in touch with a sibling and Mr Hale"})
     council.submit("Save changes", "draft changed")

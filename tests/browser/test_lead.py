@@ -101,7 +101,9 @@ def test_the_lead_changes_dps_and_category_settings(stack, visitor, market):
     lead.sign_in(make_user("lead"), label="lead sign in")
     try:
         # --- period of validity and entry windows (§3) ---
-        lead.goto("/dps", "dps settings")
+        response = lead.page.goto(f"{stack.url}/dps")
+        lead.check("dps settings")
+        assert response.headers.get("cache-control") == "no-store"  # any signed-in page
         assert before["regime"] == "PCR2015_DPS"  # the default market, dps-1 (§11.1)
         summary = lead.page.inner_text(".govuk-summary-list")
         assert "PCR 2015 dynamic purchasing system" in summary
