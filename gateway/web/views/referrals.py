@@ -230,11 +230,33 @@ def show(referral_id, errors=None, **extra):
             feedback = rpc("referral", "feedback", referral_id)["items"]
         live = {b["establishment_id"] for b in bids.get("items") or []
                 if b["status"] == "submitted"}
+        heads = _bid_heads(referral, category) if referral["status"] == "published" else []
         return page("referral_provider.html", title=f"{referral['category']} referral",
-                    category=category, feedback=feedback, live=live,
+                    category=category, feedback=feedback, live=live, heads=heads,
                     reasons=DECLINE_REASONS, **context)
     # the page's <title> stays in browser history and tab lists: no child reference (§13)
     return page("referral_owner.html", title=f"Referral {referral_id[:8]}", **context)
+
+
+def _bid_heads(referral: dict, category: dict) -> list[str]:
+    """The cost heads a new bid prices: those of the qualified offer of each invited
+    establishment of the provider in the referral's category, which the invitation
+    snapshots and the referral service checks the bid against (§5, §4.4); in the category's
+    order. The category's heads when none can be read."""
+    heads: list[str] = []
+    for invitation in referral.get("invitations") or []:
+        try:
+            est = rpc("qualification", "get_establishment", invitation["establishment_id"])
+        except DomainError as exc:
+            if exc.status in (403, 404):
+                continue
+            raise
+        for membership in est.get("memberships") or []:
+            if membership["category"] == referral["category"] and (
+                    membership["status"] != "removed"):
+                heads += [h for h in membership["core_costs"] if h not in heads]
+    order = list(category.get("cost_heads") or [])
+    return sorted(heads, key=lambda h: order.index(h) if h in order else len(order)) or order
 
 
 def _act(referral_id, done: str, method: str, *args, model=None, data=None, labels=None,
@@ -407,7 +429,8 @@ def edit_bid(referral_id, bid_id):
     category = rpc("qualification", "get_category", referral["category"], None)
     names = {i["establishment_id"]: i["name"] for i in referral["invitations"]}
     context = {"title": "Change your bid", "r": referral, "b": current, "category": category,
-               "establishment": names.get(current["establishment_id"], "")}
+               "establishment": names.get(current["establishment_id"], ""),
+               "heads": list(current["core_costs"])}  # the heads checked at submission (§5)
     if request.method == "GET":
         form = {f"core_costs.{k}": v for k, v in current["core_costs"].items()}
         form["outcomes_statement"] = current["outcomes_statement"]

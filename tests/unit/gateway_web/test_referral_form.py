@@ -75,3 +75,34 @@ def test_editing_a_draft_keeps_what_the_form_does_not_show():
     cleared = draft_patch(_referral_body(MultiDict(
         {k: v for k, v in shown.items() if k != "weekly_price_ceiling"})))
     assert cleared["weekly_price_ceiling"] is None  # a blank field clears it
+
+
+def test_the_bid_form_asks_for_the_heads_of_the_invited_establishments_qualified_offer(
+        monkeypatch):
+    """§5: a bid is checked against the invitation's snapshot of the qualified offer, so
+    the form asks for those heads (not every head the category allows), in the category's
+    order; a removed membership or an establishment the provider cannot read adds none."""
+    from gateway.web.views import referrals
+    from services.common.errors import NotFound
+
+    establishments = {
+        "e1": {"memberships": [
+            {"category": "RESIDENTIAL", "status": "admitted",
+             "core_costs": {"accommodation": "900.00", "staffing": "2100.00"}},
+            {"category": "FOSTERING", "status": "admitted", "core_costs": {"fees": "1.00"}}]},
+        "e2": {"memberships": [{"category": "RESIDENTIAL", "status": "removed",
+                                "core_costs": {"therapy": "300.00"}}]},
+    }
+
+    def rpc(service, method, est_id):
+        if est_id not in establishments:
+            raise NotFound("no such establishment")
+        return establishments[est_id]
+
+    monkeypatch.setattr(referrals, "rpc", rpc)
+    referral = {"category": "RESIDENTIAL", "invitations": [
+        {"establishment_id": e} for e in ("e1", "e2", "e3")]}
+    category = {"cost_heads": ["staffing", "education", "accommodation", "therapy"]}
+    assert referrals._bid_heads(referral, category) == ["staffing", "accommodation"]
+    assert referrals._bid_heads({**referral, "invitations": []}, category) == \
+        category["cost_heads"]
