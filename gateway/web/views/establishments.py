@@ -3,7 +3,7 @@ manager read all, a commissioner admitted ones (§10: the qualification service 
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, request
+from flask import Blueprint, abort, flash, g, redirect, request
 from pydantic import ValidationError
 
 from gateway.web.files import upload_page, uploaded
@@ -93,12 +93,16 @@ def resubmit(establishment_id, category):
             filename, content = uploaded("file", "Evidence file")
             answer.setdefault("evidence", f"The file {filename}")
         body = Resubmission.model_validate({**answer, "criterion": criterion})
+        ms = next((m for m in rpc("qualification", "get_establishment", establishment_id)
+                   ["memberships"] if m["category"] == category), None)
+        if ms is None:
+            abort(404)  # no membership in this category
+        # the resubmission first (the service checks the membership's state, the criterion
+        # and the answer), the file after: a refused resubmission leaves no stored file
+        rpc("qualification", "resubmit_evidence", establishment_id, category, body)
         if has_file:
-            ms = next(m for m in rpc("qualification", "get_establishment", establishment_id)
-                      ["memberships"] if m["category"] == category)
             rpc("qualification", "add_evidence", ms["application_id"],
                 {"criterion": criterion, "filename": filename, "content_base64": content})
-        rpc("qualification", "resubmit_evidence", establishment_id, category, body)
     except (ValidationError, DomainError, FormInvalid) as exc:
         if isinstance(exc, DomainError) and exc.status in (403, 404):
             raise
