@@ -4,8 +4,10 @@ service's field errors into the GOV.UK error summary."""
 
 from __future__ import annotations
 
+from datetime import date
 from functools import wraps
 from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, g, redirect, render_template, request
 from pydantic import BaseModel, ValidationError
@@ -27,8 +29,17 @@ def config():
     return current_app.extensions["dps.portal"]
 
 
+LONDON = ZoneInfo("Europe/London")
+
+
 def now():
     return utcnow()
+
+
+def today() -> date:
+    """Today's date in the UK (a placement's start, a review, a financial year or quarter
+    are UK civil dates): not the UTC date, which is yesterday's from 00:00 to 01:00 BST."""
+    return now().astimezone(LONDON).date()
 
 
 def safe_next(target: str | None) -> str:

@@ -12,7 +12,7 @@ from flask import Blueprint, request
 from pydantic import ValidationError
 
 from gateway.web import charts
-from gateway.web.pages import FormInvalid, errors_from, now, page, rpc, signed_in
+from gateway.web.pages import FormInvalid, errors_from, page, rpc, signed_in, today
 from services.common.errors import DomainError
 from services.contracts.messages import BenchmarkQuery
 
@@ -91,4 +91,4 @@ def index():
     }
     return page("benchmarks.html", title=f"Benchmarks: {query.category}", form=args, data=data,
                 categories=CATEGORIES, boxes=boxes, monthly=monthly, pictures=pictures,
-                today=now().date())
+                today=today())

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, request
 from pydantic import ValidationError
 
-from gateway.web.pages import errors_from, nest, now, page, rpc, signed_in
+from gateway.web.pages import errors_from, nest, page, rpc, signed_in, today
 from services.common.errors import DomainError
 from services.contracts.messages import PlacementEnd, PlacementStart, ReviewCreate, VariationCreate
 
@@ -37,7 +37,7 @@ def index():
 def show(placement_id, errors=None, form=None):
     p = rpc("contracts", "get_placement", placement_id, {})
     return page("placement.html", title="Placement", p=p, errors=errors or [],
-                form=form if form is not None else request.form, today=now().date().isoformat(),
+                form=form if form is not None else request.form, today=today().isoformat(),
                 manage=g.user.role in OWNER, end_reasons=END_REASONS)
 
 
