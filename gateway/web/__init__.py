@@ -171,14 +171,29 @@ def uk_time(value) -> str:
     return at.astimezone(ZoneInfo("Europe/London")).strftime("%-d %B %Y, %H:%M")
 
 
+def _too_big() -> str:
+    """The 413 title with this form's own limit: a file form's 20 MB (``upload_page``),
+    any other form's 2 MB (the app's ``MAX_CONTENT_LENGTH``)."""
+    from gateway.web.files import FORM_OVERHEAD
+
+    limit = request.max_content_length
+    if not limit:
+        return "The form is too big"
+    if limit > FORM_OVERHEAD and request.mimetype == "multipart/form-data":
+        return f"The file is too big: at most {(limit - FORM_OVERHEAD) / 2**20:g} MB"
+    return f"The form is too big: at most {limit / 2**20:g} MB"
+
+
 def error_page(status: int, detail: str = ""):
     """A GOV.UK error page for a portal request (the API answers problem+json)."""
     titles = {403: "You cannot open this page", 404: "Page not found",
               400: "Sorry, there is a problem", 409: "This cannot be done now",
-              405: "Page not found", 413: "The file is too big: at most 20 MB",
+              405: "Page not found",
               429: "Too many requests",
               500: "Sorry, there is a problem with the service",
               503: "Sorry, the service is unavailable"}
+    if status == 413:
+        titles[413] = _too_big()
     title = titles.get(status, "Sorry, there is a problem")
     return render_template("error.html", title=title, status=status, detail=detail), status
 

@@ -56,3 +56,21 @@ def test_errors_name_the_field_for_the_error_summary():
     domain = errors_from(InvalidInput.at(["core_costs", "premises"], "above the qualified"))
     assert domain == [{"field": "core_costs-premises",
                        "text": "core costs premises: Above the qualified"}]
+
+
+def test_the_too_big_page_names_the_limit_of_the_form_that_was_sent():
+    """A file form takes 20 MB (RULES §4 evidence, §13 attachments), every other form the
+    app's 2 MB: the 413 page says which, not 20 MB for every form."""
+    from flask import Flask, request
+
+    from gateway.web import _too_big
+    from gateway.web.files import FORM_OVERHEAD
+    from services.common.documents import MAX_BYTES
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
+    with app.test_request_context("/x", method="POST", data={"a": "b"}):
+        assert _too_big() == "The form is too big: at most 2 MB"
+    with app.test_request_context("/x", method="POST", content_type="multipart/form-data"):
+        request.max_content_length = MAX_BYTES + FORM_OVERHEAD
+        assert _too_big() == "The file is too big: at most 20 MB"
