@@ -119,6 +119,20 @@ def errors_from(exc: Exception, labels: dict | None = None) -> list[dict]:
     return items
 
 
+REFUSED = (ValidationError, DomainError, FormInvalid)
+"""What a form's handler catches: bad input (a model's or the form's own) or a service's
+refusal; ``refusal`` sorts them."""
+
+
+def refusal(exc: Exception, labels: dict | None = None) -> list[dict]:
+    """The error summary for a refused form, to show the page again (422): bad input or a
+    service's 4xx (409 conflict, 422 invalid, 400, 413 …). A 403 or a 404 (§10: not yours,
+    or not there) and a 5xx are raised again, for the error page."""
+    if isinstance(exc, DomainError) and (exc.status in (403, 404) or exc.status >= 500):
+        raise exc
+    return errors_from(exc, labels)
+
+
 def error_map(errors: list[dict]) -> dict:
     return {e["field"]: e["text"] for e in errors if e.get("field")}
 

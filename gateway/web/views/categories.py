@@ -7,11 +7,9 @@ version in force when it was submitted), and every version can be read."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request
-from pydantic import ValidationError
 
-from gateway.web.pages import FormInvalid, errors_from, page, rpc, signed_in
+from gateway.web.pages import REFUSED, FormInvalid, page, refusal, rpc, signed_in
 from services.common.config import get_settings
-from services.common.errors import DomainError
 from services.qualification.messages import CategoryPatch
 
 bp = Blueprint("web_categories", __name__)
@@ -126,10 +124,8 @@ def change(code):
     try:
         patch = patch_for(request.form, current, get_settings().authorities)
         after = rpc("qualification", "update_category", code, patch)
-    except (FormInvalid, ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status not in (409, 422):
-            raise
-        return show(code, errors=errors_from(exc, LABELS))
+    except REFUSED as exc:
+        return show(code, errors=refusal(exc, LABELS))
     flash(f"The {code} settings are saved as version {after['version']}. Applications "
           "already submitted keep the version they were submitted under.")
     return redirect(f"/categories/{code}")

@@ -8,10 +8,8 @@ audited by the qualification service (``update_dps``); everyone signed in may re
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, request
-from pydantic import ValidationError
 
-from gateway.web.pages import FormInvalid, errors_from, page, rpc, signed_in
-from services.common.errors import DomainError
+from gateway.web.pages import REFUSED, FormInvalid, page, refusal, rpc, signed_in
 from services.qualification.messages import DpsPatch
 
 bp = Blueprint("web_dps", __name__)
@@ -61,9 +59,7 @@ def change():
     action = request.form.get("action", "")
     try:
         rpc("qualification", "update_dps", patch_for(action, request.form))
-    except (FormInvalid, ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status not in (409, 422):
-            raise
-        return index(errors=errors_from(exc, LABELS))
+    except REFUSED as exc:
+        return index(errors=refusal(exc, LABELS))
     flash(DONE[action])
     return redirect("/dps")

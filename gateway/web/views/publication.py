@@ -7,7 +7,7 @@ from datetime import date
 from flask import Blueprint, Response, request
 from pydantic import ValidationError
 
-from gateway.web.pages import errors_from, page, rpc, signed_in, today
+from gateway.web.pages import page, refusal, rpc, signed_in, today
 from services.contracts.messages import PublicationQuery
 
 bp = Blueprint("web_publication", __name__)
@@ -33,7 +33,7 @@ def download():
     except ValidationError as exc:
         return page("publication.html", title="Publication of awards",
                     quarter=request.args.get("quarter", ""),
-                    errors=errors_from(exc, {"quarter": "Quarter", "format": "Format"}))
+                    errors=refusal(exc, {"quarter": "Quarter", "format": "Format"}))
     result = rpc("contracts", "award_publication", query.model_dump(mode="json"))
     ext = "csv" if query.format == "csv" else "json"
     return Response(result["content"].encode("utf-8"), headers={

@@ -10,10 +10,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, g, redirect, request
-from pydantic import ValidationError
 
 from gateway.web import uk_time
-from gateway.web.pages import FormInvalid, errors_from, nest, page, rpc, signed_in
+from gateway.web.pages import REFUSED, FormInvalid, nest, page, refusal, rpc, signed_in
 from services.common.errors import DomainError
 from services.referral.messages import (
     AnswerCreate,
@@ -181,8 +180,8 @@ def new():
             return _form_page(context, request.form, weights=_preview_weights(data, categories))
         body = ReferralCreate.model_validate(data)
         created = rpc("referral", "create_referral", body)
-    except (ValidationError, DomainError, FormInvalid) as exc:
-        return _form_page(context, request.form, errors_from(exc, LABELS))
+    except REFUSED as exc:
+        return _form_page(context, request.form, refusal(exc, LABELS))
     flash("The referral is saved as a draft. Publish it to invite providers.")
     return redirect(_url(created["referral_id"]))
 
@@ -207,10 +206,8 @@ def edit(referral_id):
         if request.form.get("preview"):
             return _form_page(context, request.form, weights=_preview_weights(data, categories))
         rpc("referral", "edit_draft", referral_id, draft_patch(data))
-    except (ValidationError, DomainError, FormInvalid) as exc:
-        if isinstance(exc, DomainError) and exc.status in (403, 404):
-            raise
-        return _form_page(context, request.form, errors_from(exc, LABELS))
+    except REFUSED as exc:
+        return _form_page(context, request.form, refusal(exc, LABELS))
     flash("Your changes to the draft are saved.")
     return redirect(_url(referral_id))
 
@@ -267,12 +264,10 @@ def _act(referral_id, done: str, method: str, *args, model=None, data=None, labe
         payload = model.model_validate(data) if model is not None else None
         rpc("referral", method, referral_id, *args,
             *([payload] if payload is not None else []))
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status in (403, 404):
-            raise
+    except REFUSED as exc:
         facts = {k: v for e in getattr(exc, "errors", []) or [] if isinstance(e, dict)
                  for k, v in e.items() if k in ("invited", "min_invited")}
-        return show(referral_id, errors=errors_from(exc, labels or LABELS), facts=facts,
+        return show(referral_id, errors=refusal(exc, labels or LABELS), facts=facts,
                     **extra)
     flash(done)
     return redirect(_url(referral_id))
@@ -292,10 +287,8 @@ def widen(referral_id):
     try:
         result = rpc("referral", "widen_radius", referral_id,
                      RadiusRequest.model_validate(nest(request.form)))
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status in (403, 404):
-            raise
-        return show(referral_id, errors=errors_from(exc, {"radius_miles": "Radius"}))
+    except REFUSED as exc:
+        return show(referral_id, errors=refusal(exc, {"radius_miles": "Radius"}))
     if result["invited_total"] or result["newly_invited"]:
         flash(f"The radius is {result['radius_miles']:g} miles: {result['invited_total']} "
               f"invited, {result['newly_invited']} of them new and told now."
@@ -314,13 +307,11 @@ def extend(referral_id):
         when = datetime.fromisoformat(request.form.get("deadline", "")).replace(tzinfo=UK)
         result = rpc("referral", "extend_deadline", referral_id,
                      DeadlineRequest(deadline=when.isoformat()))
-    except ValueError:
+    except REFUSED as exc:  # before ValueError: pydantic's ValidationError is one
+        return show(referral_id, errors=refusal(exc, {"deadline": "New deadline"}))
+    except ValueError:  # not a date and time
         return show(referral_id, errors=[{"field": "deadline",
                                           "text": "New deadline: enter a date and time"}])
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status in (403, 404):
-            raise
-        return show(referral_id, errors=errors_from(exc, {"deadline": "New deadline"}))
     flash(f"The deadline is now {uk_time(result['deadline'])}: {result['told']} invited "
           "establishments are told.")
     return redirect(_url(referral_id))
@@ -441,12 +432,10 @@ def edit_bid(referral_id, bid_id):
             "variable_costs": current.get("variable_costs") or []}
     try:
         rpc("referral", "replace_bid", referral_id, bid_id, BidCreate.model_validate(data))
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status in (403, 404):
-            raise
+    except REFUSED as exc:
         return page("bid_form.html", form=request.form, needs_met=data["needs_met"],
                     features_met=data["features_met"],
-                    errors=errors_from(exc, _bid_labels(data)), **context)
+                    errors=refusal(exc, _bid_labels(data)), **context)
     flash("Your bid is changed. You can change or withdraw it until the deadline.")
     return redirect(_url(referral_id))
 

@@ -10,9 +10,17 @@ from flask import Blueprint, current_app, flash, g, redirect, request, session, 
 
 from gateway.app import call, limiter
 from gateway.web import accounts, mail, passwords, sms
-from gateway.web.pages import FormInvalid, config, engine, errors_from, now, page, safe_next
+from gateway.web.pages import (
+    REFUSED,
+    FormInvalid,
+    config,
+    engine,
+    now,
+    page,
+    refusal,
+    safe_next,
+)
 from gateway.web.sessions import end_sessions_of
-from services.common.errors import DomainError
 from services.qualification.messages import ProviderCreate
 
 bp = Blueprint("web_sign_in", __name__)
@@ -169,7 +177,7 @@ def register():
         body = ProviderCreate(name=form.get("name", ""), contact_email=form.get("contact_email"),
                               companies_house_number=form.get("companies_house_number") or None)
     except Exception as exc:  # noqa: BLE001 - a ValidationError names the fields
-        errors += errors_from(exc, {"name": "Organisation name",
+        errors += refusal(exc, {"name": "Organisation name",
                                     "contact_email": "Organisation contact email",
                                     "companies_house_number": "Companies House number"})
         body = None
@@ -180,8 +188,8 @@ def register():
         return page("register.html", **context, errors=errors)
     try:
         provider = call("qualification", "create_provider", body.model_dump(mode="json"))
-    except DomainError as exc:
-        return page("register.html", **context, errors=errors_from(exc))
+    except REFUSED as exc:
+        return page("register.html", **context, errors=refusal(exc))
     accounts.create(engine(), now(), email=form["your_email"], name=form["your_name"],
                     role="provider", provider_id=provider["id"], is_admin=True,
                     password=form["password"])

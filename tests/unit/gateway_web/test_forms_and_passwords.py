@@ -74,3 +74,36 @@ def test_the_too_big_page_names_the_limit_of_the_form_that_was_sent():
     with app.test_request_context("/x", method="POST", content_type="multipart/form-data"):
         request.max_content_length = MAX_BYTES + FORM_OVERHEAD
         assert _too_big() == "The file is too big: at most 20 MB"
+
+
+def test_a_reason_error_links_to_the_reason_input_of_its_own_form():
+    """The child page has two reason inputs (a legal hold's, an erasure's, RULES §13): the
+    service's ``reason`` error must link to the one the user typed into."""
+    from gateway.web.views.child import _errors
+
+    refused = InvalidInput.at(["reason"], "the reason is too long")
+    assert [e["field"] for e in _errors(refused, "erase_reason")] == ["erase_reason"]
+    assert [e["field"] for e in _errors(refused, "hold_reason")] == ["hold_reason"]
+
+
+def test_a_refused_later_deadline_shows_the_services_reason(monkeypatch):
+    """§5 extension: the service's refusal (a ValidationError or DomainError) is shown as
+    it is, not as "enter a date and time" (pydantic's ValidationError is a ValueError)."""
+    import pytest
+    from flask import Flask
+
+    from gateway.web.pages import refusal
+    from gateway.web.views import referrals
+    from services.common.errors import NotFound
+
+    shown = {}
+    monkeypatch.setattr(referrals, "show", lambda rid, errors: shown.setdefault("e", errors))
+    monkeypatch.setattr(referrals, "rpc", lambda *a: (_ for _ in ()).throw(
+        InvalidInput.at(["deadline"], "must be later than the current deadline")))
+    app = Flask(__name__)
+    with app.test_request_context("/", method="POST", data={"deadline": "2026-12-10T12:00"}):
+        referrals.extend.__wrapped__("r1")
+    assert shown["e"] == [{"field": "deadline",
+                           "text": "New deadline: Must be later than the current deadline"}]
+    with pytest.raises(NotFound):  # 403 and 404: the error page (§10)
+        refusal(NotFound("no such referral"))
