@@ -38,7 +38,8 @@ def uploaded(field: str = "file", label: str = "File") -> tuple[str, str]:
         documents.check(content, file.filename)
     except DomainError as exc:
         text = next((e["msg"] for e in exc.errors if "msg" in e), exc.detail)
-        raise FormInvalid([{"field": field, "text": f"{label}: {text}"}]) from exc
+        raise FormInvalid([{"field": field, "text": f"{label}: {text[:1].upper()}{text[1:]}"}]
+                          ) from exc
     return file.filename, base64.b64encode(content).decode()
 
 
