@@ -85,6 +85,9 @@ def register(app) -> None:
                                      app.jinja_loader])
     csrf.init_app(app)
     app.jinja_env.filters["uk_time"] = uk_time
+    from gateway.web.vocabulary import WEIGHT_NAMES
+
+    app.jinja_env.globals["weight_names"] = WEIGHT_NAMES  # §6.1, one list for every page
     Talisman(app, force_https=False, content_security_policy=CSP,
              session_cookie_secure=False,  # the session interface sets Secure per request
              strict_transport_security=True, referrer_policy="same-origin",

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, g, redirect, request
 
 from gateway.web.files import file_response, upload_page, uploaded
 from gateway.web.pages import REFUSED, errors_from, nest, page, refusal, rpc, signed_in
+from gateway.web.vocabulary import WEIGHTED_CRITERIA
 from services.qualification.messages import (
     ApplicationCopy,
     ApplicationCreate,
@@ -18,7 +19,7 @@ from services.qualification.messages import (
 )
 
 bp = Blueprint("web_applications", __name__)
-WEIGHTED = ("WORKFORCE", "OUTCOMES_APPROACH", "PERFORMANCE_MONITORING")
+WEIGHTED = WEIGHTED_CRITERIA
 LABELS = {"method_statements-WORKFORCE": "Workforce",
           "method_statements-OUTCOMES_APPROACH": "Outcomes approach",
           "method_statements-PERFORMANCE_MONITORING": "Performance monitoring"}

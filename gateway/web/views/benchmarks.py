@@ -20,10 +20,10 @@ from gateway.web.pages import (
     signed_in,
     today,
 )
+from gateway.web.vocabulary import CATEGORIES
 from services.contracts.messages import BenchmarkQuery
 
 bp = Blueprint("web_benchmarks", __name__)
-CATEGORIES = ("SEN", "FOSTERCARE", "RESIDENTIAL", "ALT_EDUCATION", "SUPPORTED_ACCOMMODATION")
 LABELS = {"category": "Category", "from": "From", "to": "To"}
 MONTHS = 12
 

@@ -10,6 +10,7 @@ import json
 
 from flask import Blueprint, Response, flash, g, redirect, request
 
+from gateway.routes.personal_data import child_export
 from gateway.web.files import file_response, upload_page, uploaded
 from gateway.web.pages import REFUSED, FormInvalid, nest, page, refusal, rpc, signed_in
 from services.referral.messages import ChildReferenceRequest, ErasureRequest, LegalHoldRequest
@@ -134,7 +135,7 @@ def subject_rights_act():
         if erase_it:
             result = rpc("referral", "erase_child", body)
         else:
-            referral = rpc("referral", "export_child", body)
+            document = child_export(body)  # the same as POST /api/v1/child-data/export
     except REFUSED as exc:
         return subject_rights(errors=refusal(exc, LABELS))
     if erase_it:
@@ -142,12 +143,6 @@ def subject_rights_act():
               f"{len(result['erased_direct_placements'])} direct placements of this child. "
               "Every copy is unreadable now.")
         return redirect("/child-data")
-    document = {  # the same document as POST /api/v1/child-data/export
-        "child_reference": body.child_reference, "authority": g.principal.authority,
-        "referral": referral,
-        "contracts": rpc("contracts", "child_export", referral["key_ids"]),
-        "notifications": rpc("notifications", "child_export", referral["referral_ids"]),
-        "qualification": {"note": "qualification holds no personal data about children"}}
     return Response(json.dumps(document, indent=2), headers={
         "Content-Type": "application/json",
         "Content-Disposition": 'attachment; filename="child-data-export.json"'})

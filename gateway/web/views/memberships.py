@@ -10,12 +10,12 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, request
 
 from gateway.web.pages import REFUSED, page, refusal, rpc, signed_in
+from gateway.web.vocabulary import CATEGORIES
 from services.common.errors import DomainError
 from services.qualification.messages import MembershipRemoval, Reverification, SuspendRequest
 
 bp = Blueprint("web_memberships", __name__)
 STATUSES = ("admitted", "suspended", "removed")
-CATEGORIES = ("SEN", "FOSTERCARE", "RESIDENTIAL", "ALT_EDUCATION", "SUPPORTED_ACCOMMODATION")
 
 
 @bp.get("/memberships")

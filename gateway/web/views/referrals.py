@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, g, redirect, request
 
 from gateway.web import uk_time
 from gateway.web.pages import REFUSED, FormInvalid, nest, page, refusal, rpc, signed_in
+from gateway.web.vocabulary import WEIGHT_KEYS, WEIGHT_NAMES
 from services.common.errors import DomainError
 from services.referral.messages import (
     AnswerCreate,
@@ -55,9 +56,6 @@ def index():
                 else "Referrals", items=items)
 
 
-WEIGHT_KEYS = ("P", "C", "L", "O", "N", "F")
-WEIGHT_NAMES = {"P": "Price", "C": "Core competency", "L": "Location", "O": "Outcomes",
-                "N": "Needs", "F": "Features"}
 
 
 def _referral_body(form) -> dict:
@@ -158,7 +156,7 @@ def _rows(form) -> dict[str, int]:
 
 def _form_page(context: dict, form, errors=None, weights=None):
     return page("referral_form.html", **context, form=form, errors=errors or [],
-                weights=weights, weight_names=WEIGHT_NAMES, rows=_rows(form))
+                weights=weights, rows=_rows(form))
 
 
 def _categories() -> dict:
