@@ -77,6 +77,19 @@ def rpc(service: str, method: str, *args):
                                    else a for a in args))
 
 
+def every(service: str, method: str, query: dict | None = None, limit: int = 500) -> list:
+    """Every item of a paged list RPC, following ``next_cursor`` (pages of ``limit``)."""
+    items: list = []
+    cursor = None
+    while True:
+        listed = rpc(service, method, {**(query or {}), "limit": limit,
+                                       **({"cursor": cursor} if cursor else {})})
+        items += listed["items"]
+        cursor = listed.get("next_cursor")
+        if not cursor:
+            return items
+
+
 # --- forms ------------------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, request
 
 from gateway.web.files import file_response, upload_page, uploaded
-from gateway.web.pages import REFUSED, errors_from, nest, page, refusal, rpc, signed_in
+from gateway.web.pages import REFUSED, errors_from, every, nest, page, refusal, rpc, signed_in
 from gateway.web.vocabulary import WEIGHTED_CRITERIA
 from services.qualification.messages import (
     ApplicationCopy,
@@ -44,7 +44,7 @@ def index():
     items = rpc("qualification", "list_applications", query)["items"]
     items.sort(key=lambda a: (not a["overdue"], a.get("due_on") or "9999", a["created_at"]))
     names = {e["id"]: e["name"] for e in
-             rpc("qualification", "list_establishments", {"limit": 500})["items"]}
+             every("qualification", "list_establishments")}
     return page("applications.html", title="Applications", items=items, names=names)
 
 
@@ -103,8 +103,7 @@ def show(application_id, errors=None):
     category = rpc("qualification", "get_category", app_["category"], app_["config_version"])
     others = []
     if g.user.role == "provider":
-        others = [e for e in rpc("qualification", "list_establishments",
-                                 {"limit": 500})["items"]
+        others = [e for e in every("qualification", "list_establishments")
                   if e["id"] != est["id"] and app_["category"] in e["categories"]]
     evidence = rpc("qualification", "list_evidence", application_id)["items"]
     return page("application.html", title=f"{est['name']}: {app_['category']} application",

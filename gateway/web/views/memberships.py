@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request
 
-from gateway.web.pages import REFUSED, page, refusal, rpc, signed_in
+from gateway.web.pages import REFUSED, every, page, refusal, rpc, signed_in
 from gateway.web.vocabulary import CATEGORIES
 from services.common.errors import DomainError
 from services.qualification.messages import MembershipRemoval, Reverification, SuspendRequest
@@ -23,9 +23,9 @@ STATUSES = ("admitted", "suspended", "removed")
 def index():
     status = request.args.get("status", "")
     category = request.args.get("category", "")
-    query = {"limit": 500, **({"status": status} if status in STATUSES else {}),
+    query = {**({"status": status} if status in STATUSES else {}),
              **({"category": category} if category in CATEGORIES else {})}
-    items = rpc("qualification", "list_establishments", query)["items"]
+    items = every("qualification", "list_establishments", query)
     rows = [(e, ms) for e in items for ms in e["memberships"]
             if (not status or ms["status"] == status)
             and (not category or ms["category"] == category)]

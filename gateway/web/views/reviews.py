@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, request
 
-from gateway.web.pages import REFUSED, page, refusal, rpc, signed_in
+from gateway.web.pages import REFUSED, every, page, refusal, rpc, signed_in
 from services.contracts.messages import PerformanceQuery
 
 bp = Blueprint("web_reviews", __name__)
@@ -17,7 +17,7 @@ bp = Blueprint("web_reviews", __name__)
 @signed_in("contract_manager")
 def index():
     overdue = rpc("contracts", "overdue_reviews", {"limit": 200})
-    establishments = rpc("qualification", "list_establishments", {"limit": 500})["items"]
+    establishments = every("qualification", "list_establishments")
     establishments.sort(key=lambda e: e["name"].lower())
     return page("reviews.html", title="Performance reviews", overdue=overdue,
                 establishments=establishments)

@@ -107,3 +107,24 @@ def test_a_refused_later_deadline_shows_the_services_reason(monkeypatch):
                            "text": "New deadline: Must be later than the current deadline"}]
     with pytest.raises(NotFound):  # 403 and 404: the error page (§10)
         refusal(NotFound("no such referral"))
+
+
+def test_a_list_page_follows_the_cursor_to_the_last_item(monkeypatch):
+    """The memberships, reviews and applications pages list every establishment, not the
+    first 500 (§10 lists are paged with ``next_cursor``)."""
+    from gateway.web import pages
+
+    asked = []
+
+    def rpc(service, method, query):
+        asked.append(query)
+        start = int(query.get("cursor") or 0)
+        end = min(start + query["limit"], 1200)
+        return {"items": list(range(start, end)),
+                "next_cursor": str(end) if end < 1200 else None}
+
+    monkeypatch.setattr(pages, "rpc", rpc)
+    assert pages.every("qualification", "list_establishments", {"status": "admitted"}) == list(
+        range(1200))
+    assert [q.get("cursor") for q in asked] == [None, "500", "1000"]
+    assert all(q["status"] == "admitted" for q in asked)
