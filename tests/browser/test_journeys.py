@@ -314,7 +314,8 @@ def test_provider_evidence_files_decision_reasons_and_resubmission(stack, api, v
     # a category the establishment does not hold: 404, not a crash
     owner.page.eval_on_selector("form[action$='/resubmission']", r"""f => f.action =
         f.action.replace(/memberships\/[^/]+\/resubmission$/, 'memberships/FOSTER/resubmission')""")
-    owner.fill({"resubmit-INSPECTION-answer": "A new inspection: Good."})
+    owner.fill({"resubmit-INSPECTION-answer": "A new inspection: Good.",
+                "resubmit-INSPECTION-evidence": "https://ev.example/inspection-report"})
     owner.page.get_by_role("button", name="Resubmit evidence").click()
     owner.check("resubmission for another category")
     assert owner.heading() == "Page not found"
