@@ -89,6 +89,12 @@ def export(body: ChildReferenceRequest):
     """Export everything held about one child reference as JSON: the referral service finds
     the child's records by blind index; contracts and notifications add their copies (§13).
     Audited in each service."""
+    return child_export(body)
+
+
+def child_export(body: ChildReferenceRequest) -> dict:
+    """The §13 export document of one child reference, as the caller (``g.principal``):
+    the same for the API and the portal's download."""
     referral = call("referral", "export_child", body.model_dump(mode="json"))
     return {
         "child_reference": body.child_reference,

@@ -85,6 +85,9 @@ def register(app) -> None:
                                      app.jinja_loader])
     csrf.init_app(app)
     app.jinja_env.filters["uk_time"] = uk_time
+    from gateway.web.vocabulary import WEIGHT_NAMES
+
+    app.jinja_env.globals["weight_names"] = WEIGHT_NAMES  # §6.1, one list for every page
     Talisman(app, force_https=False, content_security_policy=CSP,
              session_cookie_secure=False,  # the session interface sets Secure per request
              strict_transport_security=True, referrer_policy="same-origin",
@@ -118,6 +121,14 @@ def register(app) -> None:
                 accounts.signed_out(app.extensions["dps.engine"], now(), user,
                                     f"{ended['reason']} timeout")
         return None
+
+    @app.after_request
+    def _no_store(response):
+        """A signed-in page holds personal or commercial data: the browser keeps no copy
+        (RULES §12, §13), whatever the view returns (pages, downloads, error pages)."""
+        if is_page_request() and g.get("user") is not None:
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
     @app.context_processor
     def _context():
@@ -163,14 +174,29 @@ def uk_time(value) -> str:
     return at.astimezone(ZoneInfo("Europe/London")).strftime("%-d %B %Y, %H:%M")
 
 
+def _too_big() -> str:
+    """The 413 title with this form's own limit: a file form's 20 MB (``upload_page``),
+    any other form's 2 MB (the app's ``MAX_CONTENT_LENGTH``)."""
+    from gateway.web.files import FORM_OVERHEAD
+
+    limit = request.max_content_length
+    if not limit:
+        return "The form is too big"
+    if limit > FORM_OVERHEAD and request.mimetype == "multipart/form-data":
+        return f"The file is too big: at most {(limit - FORM_OVERHEAD) / 2**20:g} MB"
+    return f"The form is too big: at most {limit / 2**20:g} MB"
+
+
 def error_page(status: int, detail: str = ""):
     """A GOV.UK error page for a portal request (the API answers problem+json)."""
     titles = {403: "You cannot open this page", 404: "Page not found",
               400: "Sorry, there is a problem", 409: "This cannot be done now",
-              405: "Page not found", 413: "The file is too big: at most 20 MB",
+              405: "Page not found",
               429: "Too many requests",
               500: "Sorry, there is a problem with the service",
               503: "Sorry, the service is unavailable"}
+    if status == 413:
+        titles[413] = _too_big()
     title = titles.get(status, "Sorry, there is a problem")
     return render_template("error.html", title=title, status=status, detail=detail), status
 

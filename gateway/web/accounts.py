@@ -231,9 +231,15 @@ def _digest(token_id: str, token: str) -> str:
     return hashlib.sha256(f"{token_id}:{token}".encode()).hexdigest()
 
 
-def issue(engine: Engine, now: datetime, user: User, kind: str, seconds: int) -> str:
+def _bound(secret: str, bound_to: str | None) -> str:
+    return f"{secret}@{bound_to}" if bound_to else secret
+
+
+def issue(engine: Engine, now: datetime, user: User, kind: str, seconds: int,
+          bound_to: str | None = None) -> str:
     """A new token of ``kind`` for the user (earlier unused ones of that kind end): a
-    6-digit code for sign-in, otherwise ``<id>.<secret>`` for a link."""
+    6-digit code for sign-in, otherwise ``<id>.<secret>`` for a link. ``bound_to`` (a phone
+    number) goes into the digest: the code then proves only that number (§12)."""
     token_id = str(uuid.uuid4())
     secret = f"{secrets.randbelow(10**6):06d}" if kind in CODES else secrets.token_urlsafe(32)
     with engine.begin() as conn:
@@ -241,15 +247,18 @@ def issue(engine: Engine, now: datetime, user: User, kind: str, seconds: int) ->
             user_tokens.c.user_id == user.id, user_tokens.c.kind == kind,
             user_tokens.c.used_at.is_(None)).values(used_at=now))
         conn.execute(insert(user_tokens).values(
-            id=token_id, user_id=user.id, kind=kind, token_hash=_digest(token_id, secret),
+            id=token_id, user_id=user.id, kind=kind,
+            token_hash=_digest(token_id, _bound(secret, bound_to)),
             created_at=now, expires_at=now + timedelta(seconds=seconds)))
         if kind not in CODES:
             record(conn, now, user.actor(), f"{kind}.issued", user, None)
     return secret if kind in CODES else f"{token_id}.{secret}"
 
 
-def use_code(engine: Engine, now: datetime, user: User, code: str, kind: str = CODE) -> bool:
-    code = (code or "").strip().replace(" ", "")
+def use_code(engine: Engine, now: datetime, user: User, code: str, kind: str = CODE,
+             bound_to: str | None = None) -> bool:
+    """The user's live code of ``kind`` is this one (and was issued for ``bound_to``)."""
+    code = _bound((code or "").strip().replace(" ", ""), bound_to)
     with engine.begin() as conn:
         row = conn.execute(select(user_tokens).where(
             user_tokens.c.user_id == user.id, user_tokens.c.kind == kind,

@@ -26,6 +26,8 @@ class PortalConfig(Settings):
     portal_lockout_failures: int = Field(5, ge=1)
     portal_lockout_seconds: int = Field(15 * 60, ge=1)
     portal_code_seconds: int = Field(10 * 60, ge=60)
+    # text messages sent to one user (phone checks and sign-in codes), Flask-Limiter syntax
+    portal_sms_rate_limit: str = "5 per hour"
     portal_invitation_seconds: int = Field(7 * 24 * 3600, ge=60)
     portal_reset_seconds: int = Field(3600, ge=60)
     # signs CSRF tokens; every gateway instance needs the same one (default: a file in var/)

@@ -4,8 +4,10 @@ service's field errors into the GOV.UK error summary."""
 
 from __future__ import annotations
 
+from datetime import date
 from functools import wraps
 from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, g, redirect, render_template, request
 from pydantic import BaseModel, ValidationError
@@ -27,8 +29,17 @@ def config():
     return current_app.extensions["dps.portal"]
 
 
+LONDON = ZoneInfo("Europe/London")
+
+
 def now():
     return utcnow()
+
+
+def today() -> date:
+    """Today's date in the UK (a placement's start, a review, a financial year or quarter
+    are UK civil dates): not the UTC date, which is yesterday's from 00:00 to 01:00 BST."""
+    return now().astimezone(LONDON).date()
 
 
 def safe_next(target: str | None) -> str:
@@ -64,6 +75,19 @@ def rpc(service: str, method: str, *args):
     """Call a service as the signed-in user, with a model argument as JSON."""
     return call(service, method, *(a.model_dump(mode="json") if isinstance(a, BaseModel)
                                    else a for a in args))
+
+
+def every(service: str, method: str, query: dict | None = None, limit: int = 500) -> list:
+    """Every item of a paged list RPC, following ``next_cursor`` (pages of ``limit``)."""
+    items: list = []
+    cursor = None
+    while True:
+        listed = rpc(service, method, {**(query or {}), "limit": limit,
+                                       **({"cursor": cursor} if cursor else {})})
+        items += listed["items"]
+        cursor = listed.get("next_cursor")
+        if not cursor:
+            return items
 
 
 # --- forms ------------------------------------------------------------------------------------
@@ -106,6 +130,20 @@ def errors_from(exc: Exception, labels: dict | None = None) -> list[dict]:
             and not any(i["field"] is None for i in items)):  # 422: the fields say it all
         items.insert(0, {"field": None, "text": _message(exc.detail)})
     return items
+
+
+REFUSED = (ValidationError, DomainError, FormInvalid)
+"""What a form's handler catches: bad input (a model's or the form's own) or a service's
+refusal; ``refusal`` sorts them."""
+
+
+def refusal(exc: Exception, labels: dict | None = None) -> list[dict]:
+    """The error summary for a refused form, to show the page again (422): bad input or a
+    service's 4xx (409 conflict, 422 invalid, 400, 413 …). A 403 or a 404 (§10: not yours,
+    or not there) and a 5xx are raised again, for the error page."""
+    if isinstance(exc, DomainError) and (exc.status in (403, 404) or exc.status >= 500):
+        raise exc
+    return errors_from(exc, labels)
 
 
 def error_map(errors: list[dict]) -> dict:

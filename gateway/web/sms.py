@@ -23,6 +23,18 @@ class SmsFailed(Exception):
     """Notify refused or could not be reached; the caller falls back to email."""
 
 
+def within_limit(config: PortalConfig, user_id: str) -> bool:
+    """Counts one text message to this user and says whether it is within
+    ``portal_sms_rate_limit`` (5 an hour by default; RULES §12): the app's Flask-Limiter
+    storage, keyed on the user id, so that nobody signed in (or half signed in) can run up
+    texts to a number. Phone checks and sign-in codes share the count."""
+    from limits import parse
+
+    from gateway.app import limiter
+
+    return limiter.limiter.hit(parse(config.portal_sms_rate_limit), "portal-sms", user_id)
+
+
 def uk_mobile(text: str) -> str | None:
     """A UK mobile number in E.164 (``07700 900123`` → ``+447700900123``), or ``None``."""
     compact = re.sub(r"[\s().-]", "", text or "")

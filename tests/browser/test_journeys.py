@@ -76,7 +76,8 @@ def test_commissioner_and_providers_journeys_and_the_childs_data(stack, api, vis
                   "needs-1-marks": "2", "features-0-code": "M1",
                   "features-0-label": "single occupancy", "features-1-code": "D1",
                   "features-1-label": "garden", "features-1-marks": "2",
-                  "desired_outcomes": "attend school full time", "price_weight": "70"})
+                  "desired_outcomes": "attend school full time", "price_weight": "70",
+                  "weekly_price_ceiling": "4500.00", "expected_weeks": "26"})  # §11.4
     council.page.locator("#features-0-must_have").check()
     council.page.locator("#price_weight").dispatch_event("change")  # live, with JavaScript
     council.page.locator("#weights-live #weights-preview").wait_for()
@@ -88,11 +89,14 @@ def test_commissioner_and_providers_journeys_and_the_childs_data(stack, api, vis
     assert live == cells
     assert council.page.locator("#child_reference").input_value() == reference  # kept
     council.submit("Save draft", "referral draft")
+    assert reference not in council.page.title()  # tabs and history keep titles (§13)
     referral_url = council.page.url
     referral_id = referral_url.rsplit("/", 1)[-1]
     council.page.get_by_role("link", name="Change the draft").click()
     council.check("edit the draft")
     assert council.page.locator("#children-0-name").input_value() == child_name
+    assert council.page.locator("#expected_weeks").input_value() == "26"
+    assert reference not in council.page.title() + council.page.inner_text(".govuk-caption-l")
     council.fill({"radius_miles": "3", "desired_outcomes": "attend school full time\n"
                   "keep in touch with a sibling and Mr Hale"})
     council.submit("Save changes", "draft changed")
@@ -193,7 +197,19 @@ def test_commissioner_and_providers_journeys_and_the_childs_data(stack, api, vis
     assert "Not awarded" in feedback and "How yours was computed" in feedback
 
     # --- the commissioner manages the placement ---
+    council.goto("/placements", "placements (owner)")
+    row = council.page.locator("tr", has=council.page.locator(
+        f"a[href='/placements/{awarded['placement_id']}']"))
+    placement = ok(api("commissioner", "KCC").get(
+        f"/api/v1/placements/{awarded['placement_id']}"))
+    assert placement["status"] == "pending_start"
+    # the awarded price, not the £0.00 weekly cost of a placement not started yet
+    assert f"£{placement['awarded_weekly_price']}" in row.inner_text()
     council.goto(f"/placements/{awarded['placement_id']}", "placement (owner)")
+    # §7.1: a placement that never started can only end as did_not_start
+    assert council.page.locator("#end-reason option").all_inner_texts() == [
+        "The placement did not start"]
+    assert "1" in council.page.inner_text("#price-children")
     council.submit("Start placement", "placement started")
     assert "active" in council.heading()
     council.fill({f"variation-core_costs-{heads[0]}": "260.00",
@@ -291,6 +307,19 @@ def test_provider_evidence_files_decision_reasons_and_resubmission(stack, api, v
     owner.sign_in(make_user("provider", provider_id=suspended.provider_id),
                   label="suspended provider sign in")
     owner.goto(f"/establishments/{suspended.id}", "suspended establishment")
+    owner.fill({"resubmit-INSPECTION-answer": "A new inspection: Good."})
+    owner.page.locator("#resubmit-INSPECTION-file").set_input_files(str(page_html))
+    owner.submit("Resubmit evidence", "resubmission refused: not a pdf")
+    assert "Only PDF" in owner.page.inner_text(".govuk-error-summary")  # nothing sent
+    # a category the establishment does not hold: 404, not a crash
+    owner.page.eval_on_selector("form[action$='/resubmission']", r"""f => f.action =
+        f.action.replace(/memberships\/[^/]+\/resubmission$/, 'memberships/FOSTER/resubmission')""")
+    owner.fill({"resubmit-INSPECTION-answer": "A new inspection: Good.",
+                "resubmit-INSPECTION-evidence": "https://ev.example/inspection-report"})
+    owner.page.get_by_role("button", name="Resubmit evidence").click()
+    owner.check("resubmission for another category")
+    assert owner.heading() == "Page not found"
+    owner.goto(f"/establishments/{suspended.id}", "suspended establishment again")
     report = tmp_path / "inspection-report.pdf"
     report.write_bytes(PDF)
     owner.fill({"resubmit-INSPECTION-answer": "A new inspection: Good."})

@@ -1,8 +1,9 @@
 """The lead's journeys in a real browser (issue 11, RULES §12 page by page): the
 application queue and a decision with a failed criterion's reason (§4.3); an inspection
 recorded (§4.1); a membership suspended for a criterion, reinstated once the provider
-resubmits its evidence, re-verified and removed (§4.5); the DPS's period of validity, entry
-closed and reopened and a scheduled closure (§3); a category setting changed as a new
+resubmits its evidence, re-verified and removed (§4.5); the DPS's regime and latest end, a
+PCR DPS's period change refused with the reason (§11.1), entry closed and reopened and a
+scheduled closure (§3); a category setting changed as a new
 version, every version readable (§2). Settings every other test relies on are put back as
 they were, in the browser, and in any case by the API at the end. axe-core checks and a
 screenshot follow every page."""
@@ -100,11 +101,24 @@ def test_the_lead_changes_dps_and_category_settings(stack, visitor, market):
     lead.sign_in(make_user("lead"), label="lead sign in")
     try:
         # --- period of validity and entry windows (§3) ---
-        lead.goto("/dps", "dps settings")
-        longer = (date.fromisoformat(before["valid_to"]) + timedelta(days=365)).isoformat()
+        response = lead.page.goto(f"{stack.url}/dps")
+        lead.check("dps settings")
+        assert response.headers.get("cache-control") == "no-store"  # any signed-in page
+        assert before["regime"] == "PCR2015_DPS"  # the default market, dps-1 (§11.1)
+        summary = lead.page.inner_text(".govuk-summary-list")
+        assert "PCR 2015 dynamic purchasing system" in summary
+        assert before["expires_at_latest"] in summary
+        assert "could not be changed after 23 February 2026" in lead.page.inner_text(
+            "#pcr-period")
+        assert "PCR 2015" in lead.page.inner_text("#markets")
+        # §11.1, SI 2024/716 reg 5: the period of a PCR DPS is fixed; the page says why
+        longer = (date.fromisoformat(before["valid_to"]) - timedelta(days=30)).isoformat()
         lead.fill({"valid_to": longer})
-        lead.submit("Change the period", "period changed")
-        assert longer in lead.page.inner_text(".govuk-summary-list")
+        lead.submit("Change the period", "period refused: a PCR DPS's period is fixed")
+        refusal = lead.page.inner_text(".govuk-error-summary")
+        assert "cannot be changed after 23 February 2026" in refusal
+        assert "End of validity" in refusal
+        assert before["valid_to"] in lead.page.inner_text(".govuk-summary-list")
         lead.submit("Close entry now", "entry closed")
         assert "closed to new applications" in lead.page.inner_text(".govuk-summary-list")
         lead.submit("Reopen entry", "entry reopened")
@@ -119,8 +133,6 @@ def test_the_lead_changes_dps_and_category_settings(stack, visitor, market):
         lead.submit("Schedule the closure", "closure scheduled")
         assert f"{start.isoformat()} until" in lead.page.inner_text(".govuk-summary-list")
         lead.submit("Cancel the scheduled closure", "closure cancelled")
-        lead.fill({"valid_to": before["valid_to"]})
-        lead.submit("Change the period", "period restored")
 
         # --- category settings: each change a version (§2) ---
         lead.goto("/categories", "categories")
@@ -141,6 +153,6 @@ def test_the_lead_changes_dps_and_category_settings(stack, visitor, market):
         lead.fill({"competency_period_months": months})
         lead.submit("Save as a new version", "setting put back")
     finally:
+        # the period is fixed (§11.1): only entry and the scheduled closure are put back
         ok(market.lead.patch("/api/v1/dps", json={
-            k: before[k] for k in ("valid_from", "valid_to", "entry_open", "closed_from",
-                                   "closed_until")}))
+            k: before[k] for k in ("entry_open", "closed_from", "closed_until")}))

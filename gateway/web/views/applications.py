@@ -6,11 +6,10 @@ first, with a result per criterion and the weighted scores."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, request
-from pydantic import ValidationError
 
 from gateway.web.files import file_response, upload_page, uploaded
-from gateway.web.pages import FormInvalid, errors_from, nest, page, rpc, signed_in
-from services.common.errors import DomainError
+from gateway.web.pages import REFUSED, errors_from, every, nest, page, refusal, rpc, signed_in
+from gateway.web.vocabulary import WEIGHTED_CRITERIA
 from services.qualification.messages import (
     ApplicationCopy,
     ApplicationCreate,
@@ -20,7 +19,7 @@ from services.qualification.messages import (
 )
 
 bp = Blueprint("web_applications", __name__)
-WEIGHTED = ("WORKFORCE", "OUTCOMES_APPROACH", "PERFORMANCE_MONITORING")
+WEIGHTED = WEIGHTED_CRITERIA
 LABELS = {"method_statements-WORKFORCE": "Workforce",
           "method_statements-OUTCOMES_APPROACH": "Outcomes approach",
           "method_statements-PERFORMANCE_MONITORING": "Performance monitoring"}
@@ -45,7 +44,7 @@ def index():
     items = rpc("qualification", "list_applications", query)["items"]
     items.sort(key=lambda a: (not a["overdue"], a.get("due_on") or "9999", a["created_at"]))
     names = {e["id"]: e["name"] for e in
-             rpc("qualification", "list_establishments", {"limit": 500})["items"]}
+             every("qualification", "list_establishments")}
     return page("applications.html", title="Applications", items=items, names=names)
 
 
@@ -71,8 +70,8 @@ def new():
         body = ApplicationCreate.model_validate(
             {"establishment_id": est_id, "category": code, **_content(data)})
         created = rpc("qualification", "create_application", body)
-    except (ValidationError, DomainError) as exc:
-        return _form_page(title, category, est, data, errors_from(exc, LABELS))
+    except REFUSED as exc:
+        return _form_page(title, category, est, data, refusal(exc, LABELS))
     flash("Your application is saved as a draft. Check it, then submit it.")
     return redirect(f"/applications/{created['id']}")
 
@@ -90,8 +89,8 @@ def edit(application_id):
     try:
         rpc("qualification", "update_application", application_id,
             ApplicationUpdate.model_validate(_content(data)))
-    except (ValidationError, DomainError) as exc:
-        return _form_page(title, category, est, data, errors_from(exc, LABELS), app_)
+    except REFUSED as exc:
+        return _form_page(title, category, est, data, refusal(exc, LABELS), app_)
     flash("Your changes are saved")
     return redirect(f"/applications/{application_id}")
 
@@ -104,8 +103,7 @@ def show(application_id, errors=None):
     category = rpc("qualification", "get_category", app_["category"], app_["config_version"])
     others = []
     if g.user.role == "provider":
-        others = [e for e in rpc("qualification", "list_establishments",
-                                 {"limit": 500})["items"]
+        others = [e for e in every("qualification", "list_establishments")
                   if e["id"] != est["id"] and app_["category"] in e["categories"]]
     evidence = rpc("qualification", "list_evidence", application_id)["items"]
     return page("application.html", title=f"{est['name']}: {app_['category']} application",
@@ -124,9 +122,7 @@ def add_evidence(application_id):
         rpc("qualification", "add_evidence", application_id,
             {"criterion": request.form.get("criterion", ""), "filename": filename,
              "content_base64": content})
-    except (DomainError, FormInvalid) as exc:
-        if isinstance(exc, DomainError) and exc.status in (403, 404):
-            raise
+    except REFUSED as exc:
         return show(application_id, errors=errors_from(
             exc, {"file": "Evidence file", "criterion": "Criterion"}))
     flash(f"{filename} is added to the application's evidence.")
@@ -145,10 +141,8 @@ def evidence_file(application_id, document_id):
 def submit(application_id):
     try:
         rpc("qualification", "submit_application", application_id)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
-        return show(application_id, errors=errors_from(exc, LABELS))
+    except REFUSED as exc:
+        return show(application_id, errors=refusal(exc, LABELS))
     flash("Your application is submitted. The lead authority decides within 10 working days.")
     return redirect(f"/applications/{application_id}")
 
@@ -160,9 +154,7 @@ def copy(application_id):
     try:
         copies = rpc("qualification", "copy_application", application_id,
                      ApplicationCopy(establishment_ids=ids))
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status == 404:
-            raise
+    except REFUSED as exc:
         return show(application_id, errors=errors_from(
             exc, {"establishment_ids": "Establishments to copy to"}))
     flash(f"{len(copies['items'])} draft copies made. Complete each establishment's own "
@@ -178,10 +170,8 @@ def decide(application_id):
         decided = rpc("qualification", "decide_application", application_id,
                       Decision.model_validate({"pass_fail": data.get("pass_fail", {}),
                                                "scores": data.get("scores", {})}))
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status == 404:
-            raise
-        return show(application_id, errors=errors_from(exc))
+    except REFUSED as exc:
+        return show(application_id, errors=refusal(exc))
     flash(f"The application is {decided['status']}. The provider is told by email.")
     return redirect("/applications")
 
@@ -194,9 +184,7 @@ def extend(application_id):
     try:
         extended = rpc("qualification", "extend_evaluation", application_id,
                        EvaluationExtension(reason=request.form.get("reason", "")))
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status == 404:
-            raise
-        return show(application_id, errors=errors_from(exc, {"reason": "Reason"}))
+    except REFUSED as exc:
+        return show(application_id, errors=refusal(exc, {"reason": "Reason"}))
     flash(f"The evaluation is extended: the decision is now due on {extended['due_on']}.")
     return redirect(f"/applications/{application_id}")

@@ -9,15 +9,21 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import Blueprint, request
-from pydantic import ValidationError
 
 from gateway.web import charts
-from gateway.web.pages import FormInvalid, errors_from, now, page, rpc, signed_in
-from services.common.errors import DomainError
+from gateway.web.pages import (
+    REFUSED,
+    FormInvalid,
+    page,
+    refusal,
+    rpc,
+    signed_in,
+    today,
+)
+from gateway.web.vocabulary import CATEGORIES
 from services.contracts.messages import BenchmarkQuery
 
 bp = Blueprint("web_benchmarks", __name__)
-CATEGORIES = ("SEN", "FOSTERCARE", "RESIDENTIAL", "ALT_EDUCATION", "SUPPORTED_ACCOMMODATION")
 LABELS = {"category": "Category", "from": "From", "to": "To"}
 MONTHS = 12
 
@@ -51,17 +57,15 @@ def index():
         if args["category"] not in CATEGORIES:
             raise FormInvalid([{"field": "category", "text": "Choose a category"}])
         query = BenchmarkQuery.model_validate(args)
-    except (ValidationError, FormInvalid) as exc:
+    except REFUSED as exc:
         return page("benchmarks.html", title="Benchmarks", form=request.args, data=None,
-                    categories=CATEGORIES, errors=errors_from(exc, LABELS))
+                    categories=CATEGORIES, errors=refusal(exc, LABELS))
     start = query.from_.isoformat() if query.from_ else None
     end = query.to.isoformat() if query.to else None
     try:
         data = _benchmarks(query.category, start, end)
-    except DomainError as exc:
-        if exc.status not in (409, 422):
-            raise
-        errors = errors_from(exc, {"query-to": "To", "to": "To", "query-from": "From"})
+    except REFUSED as exc:
+        errors = refusal(exc, {"query-to": "To", "to": "To", "query-from": "From"})
         return page("benchmarks.html", title="Benchmarks", form=request.args, data=None,
                     categories=CATEGORIES, errors=errors)
     # the box plot: every category over the same period
@@ -91,4 +95,4 @@ def index():
     }
     return page("benchmarks.html", title=f"Benchmarks: {query.category}", form=args, data=data,
                 categories=CATEGORIES, boxes=boxes, monthly=monthly, pictures=pictures,
-                today=now().date())
+                today=today())

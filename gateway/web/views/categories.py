@@ -7,20 +7,20 @@ version in force when it was submitted), and every version can be read."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request
-from pydantic import ValidationError
 
-from gateway.web.pages import FormInvalid, errors_from, page, rpc, signed_in
+from gateway.web.pages import REFUSED, FormInvalid, page, refusal, rpc, signed_in
+from gateway.web.vocabulary import (
+    INSURANCE_COVERS,
+    PASS_FAIL_CRITERIA,
+    WEIGHT_NAMES,
+    WEIGHTED_CRITERIA,
+)
 from services.common.config import get_settings
-from services.common.errors import DomainError
 from services.qualification.messages import CategoryPatch
 
 bp = Blueprint("web_categories", __name__)
-CRITERIA = ("EXCLUSIONS", "FINANCIAL", "INSURANCE", "COMPLIANCE", "INSPECTION",
-            "DFE_REGISTRATION", "SAFEGUARDING", "DATA_PROTECTION")
-WEIGHTED = ("WORKFORCE", "OUTCOMES_APPROACH", "PERFORMANCE_MONITORING")
-REFERRAL_WEIGHTS = {"P": "Price", "C": "Core competency", "L": "Location", "O": "Outcomes",
-                    "N": "Needs", "F": "Features"}
-COVERS = ("employers_liability", "public_liability", "professional_liability")
+CRITERIA, WEIGHTED, COVERS = PASS_FAIL_CRITERIA, WEIGHTED_CRITERIA, INSURANCE_COVERS
+REFERRAL_WEIGHTS = WEIGHT_NAMES
 NUMBERS = ("min_tender_period_hours", "min_invited", "competency_period_months")
 READERS = ("lead", "commissioner", "contract_manager")
 LABELS = {"min_tender_period_hours": "Minimum tender period", "min_invited": "Minimum invited",
@@ -94,7 +94,7 @@ def _context(code: str, version: int | None = None):
                if previous else set())
     return {"category": shown, "current": current, "changed": changed,
             "authorities": get_settings().authorities, "criteria": CRITERIA,
-            "weighted": WEIGHTED, "referral_weights": REFERRAL_WEIGHTS, "covers": COVERS}
+            "weighted": WEIGHTED, "covers": COVERS}
 
 
 @bp.get("/categories")
@@ -126,10 +126,8 @@ def change(code):
     try:
         patch = patch_for(request.form, current, get_settings().authorities)
         after = rpc("qualification", "update_category", code, patch)
-    except (FormInvalid, ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status not in (409, 422):
-            raise
-        return show(code, errors=errors_from(exc, LABELS))
+    except REFUSED as exc:
+        return show(code, errors=refusal(exc, LABELS))
     flash(f"The {code} settings are saved as version {after['version']}. Applications "
           "already submitted keep the version they were submitted under.")
     return redirect(f"/categories/{code}")

@@ -9,17 +9,15 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, flash, g, redirect, request
-from pydantic import ValidationError
 
+from gateway.routes.personal_data import child_export
 from gateway.web.files import file_response, upload_page, uploaded
-from gateway.web.pages import FormInvalid, errors_from, nest, page, rpc, signed_in
-from services.common.errors import DomainError
+from gateway.web.pages import REFUSED, FormInvalid, nest, page, refusal, rpc, signed_in
 from services.referral.messages import ChildReferenceRequest, ErasureRequest, LegalHoldRequest
 
 bp = Blueprint("web_child", __name__)
 OWNER = ("commissioner", "lead")
 READERS = (*OWNER, "provider")
-NO_STORE = {"Cache-Control": "no-store"}
 LABELS = {"reason": "Reason", "file": "Document", "child_reference": "Child reference"}
 
 
@@ -32,19 +30,23 @@ def _url(referral_id: str) -> str:
 def show(referral_id, errors=None):
     child = rpc("referral", "child_data", referral_id)  # 404 unless entitled (§13)
     attachments = rpc("referral", "list_attachments", referral_id)["items"]
-    html, status = page("child.html", title="The child's details", child=child,
-                        attachments=attachments, owner=g.user.role in OWNER,
-                        errors=errors or [], form=request.form)
-    return html, status, NO_STORE  # personal data: not kept in the browser's cache
+    return page("child.html", title="The child's details", child=child,
+                attachments=attachments, owner=g.user.role in OWNER, errors=errors or [],
+                form=request.form)  # Cache-Control: no-store on every signed-in page
 
 
-def _act(referral_id, done: str, method: str, *args):
+def _errors(exc: Exception, reason_field: str | None = None) -> list[dict]:
+    """The summary; a ``reason`` error (the model's, the service's) links to the form's own
+    reason input (``hold_reason``, ``erase_reason``: two forms on the page have one)."""
+    return [dict(e, field=reason_field) if reason_field and e.get("field") == "reason" else e
+            for e in refusal(exc, LABELS)]
+
+
+def _act(referral_id, done: str, method: str, *args, reason_field: str | None = None):
     try:
         rpc("referral", method, referral_id, *args)
-    except (ValidationError, DomainError, FormInvalid) as exc:
-        if isinstance(exc, DomainError) and exc.status in (403, 404):
-            raise
-        return show(referral_id, errors=errors_from(exc, LABELS))
+    except REFUSED as exc:
+        return show(referral_id, errors=_errors(exc, reason_field))
     flash(done)
     return redirect(_url(referral_id))
 
@@ -77,9 +79,7 @@ def download(referral_id, attachment_id):
     if found["content_base64"] is None:
         flash("That document was erased with the child's personal data.")
         return redirect(_url(referral_id))
-    response = file_response(found)
-    response.headers.update(NO_STORE)
-    return response
+    return file_response(found)
 
 
 @bp.post("/referrals/<referral_id>/child/legal-hold")
@@ -87,10 +87,11 @@ def download(referral_id, attachment_id):
 def hold(referral_id):
     try:
         body = LegalHoldRequest.model_validate(_reason("hold_reason", "Reason for the hold"))
-    except (ValidationError, FormInvalid) as exc:
-        return show(referral_id, errors=errors_from(exc, LABELS))
+    except REFUSED as exc:
+        return show(referral_id, errors=_errors(exc, "hold_reason"))
     return _act(referral_id, "The legal hold is recorded: the personal data cannot be erased "
-                "until it is lifted.", "place_legal_hold", body.model_dump(mode="json"))
+                "until it is lifted.", "place_legal_hold", body.model_dump(mode="json"),
+                reason_field="hold_reason")
 
 
 @bp.post("/referrals/<referral_id>/child/legal-hold/lift")
@@ -104,10 +105,11 @@ def lift(referral_id):
 def erase(referral_id):
     try:
         body = ErasureRequest.model_validate(_reason("erase_reason", "Why is it erased"))
-    except (ValidationError, FormInvalid) as exc:
-        return show(referral_id, errors=errors_from(exc, LABELS))
+    except REFUSED as exc:
+        return show(referral_id, errors=_errors(exc, "erase_reason"))
     return _act(referral_id, "The child's personal data is erased: every copy is unreadable "
-                "now.", "erase_child_data", body.model_dump(mode="json"))
+                "now.", "erase_child_data", body.model_dump(mode="json"),
+                reason_field="erase_reason")
 
 
 # --- subject rights per child reference (§13) -----------------------------------------------
@@ -133,22 +135,14 @@ def subject_rights_act():
         if erase_it:
             result = rpc("referral", "erase_child", body)
         else:
-            referral = rpc("referral", "export_child", body)
-    except (ValidationError, DomainError, FormInvalid) as exc:
-        if isinstance(exc, DomainError) and exc.status == 403:
-            raise
-        return subject_rights(errors=errors_from(exc, LABELS))
+            document = child_export(body)  # the same as POST /api/v1/child-data/export
+    except REFUSED as exc:
+        return subject_rights(errors=refusal(exc, LABELS))
     if erase_it:
         flash(f"Erased: {len(result['erased_referrals'])} referrals and "
               f"{len(result['erased_direct_placements'])} direct placements of this child. "
               "Every copy is unreadable now.")
         return redirect("/child-data")
-    document = {  # the same document as POST /api/v1/child-data/export
-        "child_reference": body.child_reference, "authority": g.principal.authority,
-        "referral": referral,
-        "contracts": rpc("contracts", "child_export", referral["key_ids"]),
-        "notifications": rpc("notifications", "child_export", referral["referral_ids"]),
-        "qualification": {"note": "qualification holds no personal data about children"}}
     return Response(json.dumps(document, indent=2), headers={
         "Content-Type": "application/json",
-        "Content-Disposition": 'attachment; filename="child-data-export.json"', **NO_STORE})
+        "Content-Disposition": 'attachment; filename="child-data-export.json"'})

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 from pydantic import ValidationError
 
-from gateway.web.pages import errors_from, now, page, rpc, signed_in
+from gateway.web.pages import page, refusal, rpc, signed_in, today
 from services.contracts.messages import CostShareQuery
 
 bp = Blueprint("web_cost_shares", __name__)
@@ -21,12 +21,12 @@ def financial_year(today) -> int:
 @bp.get("/cost-shares")
 @signed_in("contract_manager", "lead")
 def index():
-    year = request.args.get("year", "").strip() or str(financial_year(now().date()))
+    year = request.args.get("year", "").strip() or str(financial_year(today()))
     try:
         query = CostShareQuery.model_validate({"year": year})
     except ValidationError as exc:
         return page("cost_shares.html", title="Cost shares", year=year, data=None,
-                    errors=errors_from(exc, {"year": "Financial year"}))
+                    errors=refusal(exc, {"year": "Financial year"}))
     data = rpc("contracts", "cost_shares", query.model_dump(mode="json"))
     quarters = sorted({q for a in data["authorities"] for q in a["transaction_fees"]})
     return page("cost_shares.html", title=f"Cost shares {data['year']}", year=year, data=data,

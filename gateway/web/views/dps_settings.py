@@ -1,18 +1,20 @@
 """The DPS's settings (RULES §3): the lead extends, shortens or ends the period of
 validity, closes entry to new applications and reopens it, or schedules a closure that
-ends by itself (business case 7.19: closed 1 February to 1 April 2017). Every change is
+ends by itself (business case 7.19: closed 1 February to 1 April 2017). The page shows the
+regime (§11.1): a PCR 2015 DPS's period is fixed after 23 February 2026 and ends by 23
+February 2029; a change is refused by the service with its reason. Every change is
 audited by the qualification service (``update_dps``); everyone signed in may read them."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request
-from pydantic import ValidationError
+from flask import Blueprint, flash, g, redirect, request
 
-from gateway.web.pages import FormInvalid, errors_from, page, rpc, signed_in
-from services.common.errors import DomainError
+from gateway.web.pages import REFUSED, FormInvalid, page, refusal, rpc, signed_in
 from services.qualification.messages import DpsPatch
 
 bp = Blueprint("web_dps", __name__)
+MARKET_READERS = ("lead", "contract_manager", "commissioner", "provider")
+"""Who may list the markets (the qualification service's readers, §10)."""
 LABELS = {"valid_from": "Start of validity", "valid_to": "End of validity",
           "closed_from": "Closed from", "closed_until": "Reopens on"}
 DONE = {"period": "The period of validity is changed",
@@ -44,7 +46,10 @@ def patch_for(action: str, form) -> dict:
 @bp.get("/dps")
 @signed_in()
 def index(errors=None):
+    """The default market's regime and latest end (§11.1), and every market, read-only."""
     return page("dps.html", title="DPS settings", dps=rpc("qualification", "get_dps"),
+                markets=(rpc("qualification", "list_markets")["items"]
+                         if g.user.role in MARKET_READERS else []),
                 form=request.form, errors=errors or [])
 
 
@@ -54,9 +59,7 @@ def change():
     action = request.form.get("action", "")
     try:
         rpc("qualification", "update_dps", patch_for(action, request.form))
-    except (FormInvalid, ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status not in (409, 422):
-            raise
-        return index(errors=errors_from(exc, LABELS))
+    except REFUSED as exc:
+        return index(errors=refusal(exc, LABELS))
     flash(DONE[action])
     return redirect("/dps")

@@ -3,12 +3,10 @@ manager read all, a commissioner admitted ones (§10: the qualification service 
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, request
-from pydantic import ValidationError
+from flask import Blueprint, abort, flash, g, redirect, request
 
 from gateway.web.files import upload_page, uploaded
-from gateway.web.pages import FormInvalid, errors_from, nest, page, rpc, signed_in
-from services.common.errors import DomainError
+from gateway.web.pages import REFUSED, nest, page, refusal, rpc, signed_in
 from services.qualification.messages import (
     EstablishmentCreate,
     EstablishmentUpdate,
@@ -57,8 +55,8 @@ def new():
     try:
         created = rpc("qualification", "create_establishment",
                       EstablishmentCreate.model_validate(data))
-    except (ValidationError, DomainError) as exc:
-        return page("establishment_form.html", **context, errors=errors_from(exc, LABELS))
+    except REFUSED as exc:
+        return page("establishment_form.html", **context, errors=refusal(exc, LABELS))
     flash(f"{created['name']} is added. Apply to join the DPS in its categories.")
     return redirect(f"/establishments/{created['id']}")
 
@@ -93,17 +91,19 @@ def resubmit(establishment_id, category):
             filename, content = uploaded("file", "Evidence file")
             answer.setdefault("evidence", f"The file {filename}")
         body = Resubmission.model_validate({**answer, "criterion": criterion})
+        ms = next((m for m in rpc("qualification", "get_establishment", establishment_id)
+                   ["memberships"] if m["category"] == category), None)
+        if ms is None:
+            abort(404)  # no membership in this category
+        # the resubmission first (the service checks the membership's state, the criterion
+        # and the answer), the file after: a refused resubmission leaves no stored file
+        rpc("qualification", "resubmit_evidence", establishment_id, category, body)
         if has_file:
-            ms = next(m for m in rpc("qualification", "get_establishment", establishment_id)
-                      ["memberships"] if m["category"] == category)
             rpc("qualification", "add_evidence", ms["application_id"],
                 {"criterion": criterion, "filename": filename, "content_base64": content})
-        rpc("qualification", "resubmit_evidence", establishment_id, category, body)
-    except (ValidationError, DomainError, FormInvalid) as exc:
-        if isinstance(exc, DomainError) and exc.status in (403, 404):
-            raise
+    except REFUSED as exc:
         errors = [dict(e, field=f"{prefix}-{e['field']}") if e.get("field") else e
-                  for e in errors_from(exc, LABELS)]
+                  for e in refusal(exc, LABELS)]
         return show(establishment_id, errors=errors)
     flash(f"Your new {criterion} evidence is sent. The lead authority checks it and can "
           "reinstate the membership.")
@@ -124,7 +124,7 @@ def edit(establishment_id):
     try:
         rpc("qualification", "update_establishment", establishment_id,
             EstablishmentUpdate.model_validate(data).model_dump(mode="json", exclude_unset=True))
-    except (ValidationError, DomainError) as exc:
-        return page("establishment_form.html", **context, errors=errors_from(exc, LABELS))
+    except REFUSED as exc:
+        return page("establishment_form.html", **context, errors=refusal(exc, LABELS))
     flash("Your changes are saved")
     return redirect(f"/establishments/{establishment_id}")

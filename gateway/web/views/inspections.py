@@ -5,11 +5,9 @@ at once (the qualification service decides, ``record_inspection``)."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request
-from pydantic import ValidationError
 
-from gateway.web.pages import errors_from, rpc, signed_in
+from gateway.web.pages import REFUSED, refusal, rpc, signed_in
 from gateway.web.views.memberships import establishment_page
-from services.common.errors import DomainError
 from services.qualification.messages import InspectionCreate
 
 bp = Blueprint("web_inspections", __name__)
@@ -24,11 +22,9 @@ def record(establishment_id):
         body = InspectionCreate.model_validate(
             {k: form.get(f"inspection.{k}", "").strip() for k in LABELS})
         est = rpc("qualification", "record_inspection", establishment_id, body)
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status not in (409, 422):
-            raise
+    except REFUSED as exc:
         errors = [{**e, "field": f"inspection-{e['field']}" if e.get("field") else None}
-                  for e in errors_from(exc, LABELS)]
+                  for e in refusal(exc, LABELS)]
         return establishment_page(establishment_id, errors)
     suspended = [ms["category"] for ms in est.get("memberships", [])
                  if ms["status"] == "suspended"]

@@ -8,15 +8,14 @@ recorded on the same page (``views/inspections.py``)."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request
-from pydantic import ValidationError
 
-from gateway.web.pages import errors_from, page, rpc, signed_in
+from gateway.web.pages import REFUSED, every, page, refusal, rpc, signed_in
+from gateway.web.vocabulary import CATEGORIES
 from services.common.errors import DomainError
 from services.qualification.messages import MembershipRemoval, Reverification, SuspendRequest
 
 bp = Blueprint("web_memberships", __name__)
 STATUSES = ("admitted", "suspended", "removed")
-CATEGORIES = ("SEN", "FOSTERCARE", "RESIDENTIAL", "ALT_EDUCATION", "SUPPORTED_ACCOMMODATION")
 
 
 @bp.get("/memberships")
@@ -24,9 +23,9 @@ CATEGORIES = ("SEN", "FOSTERCARE", "RESIDENTIAL", "ALT_EDUCATION", "SUPPORTED_AC
 def index():
     status = request.args.get("status", "")
     category = request.args.get("category", "")
-    query = {"limit": 500, **({"status": status} if status in STATUSES else {}),
+    query = {**({"status": status} if status in STATUSES else {}),
              **({"category": category} if category in CATEGORIES else {})}
-    items = rpc("qualification", "list_establishments", query)["items"]
+    items = every("qualification", "list_establishments", query)
     rows = [(e, ms) for e in items for ms in e["memberships"]
             if (not status or ms["status"] == status)
             and (not category or ms["category"] == category)]
@@ -59,11 +58,9 @@ def suspend(establishment_id, category):
         body = SuspendRequest.model_validate({"criterion": form.get(f"{category}.criterion", ""),
                                               "reason": form.get(f"{category}.reason", "")})
         rpc("qualification", "suspend_membership", establishment_id, category, body)
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status not in (409, 422):
-            raise
+    except REFUSED as exc:
         errors = [{**e, "field": f"{category}-{e['field']}" if e.get("field") else None}
-                  for e in errors_from(exc, {"criterion": "Criterion", "reason": "Reason"})]
+                  for e in refusal(exc, {"criterion": "Criterion", "reason": "Reason"})]
         return establishment_page(establishment_id, errors)
     flash(f"The {category} membership is suspended for every authority. The provider is "
           "told, its open bids are withdrawn and it receives no new referral.")
@@ -75,10 +72,8 @@ def suspend(establishment_id, category):
 def reinstate(establishment_id, category):
     try:
         rpc("qualification", "reinstate_membership", establishment_id, category)
-    except DomainError as exc:
-        if exc.status not in (409, 422):
-            raise
-        return establishment_page(establishment_id, errors_from(exc))
+    except REFUSED as exc:
+        return establishment_page(establishment_id, refusal(exc))
     flash(f"The {category} membership is admitted again; its history is kept.")
     return redirect(f"/memberships/{establishment_id}")
 
@@ -90,7 +85,7 @@ def _refused(establishment_id: str, category: str, exc: Exception, labels: dict,
     if isinstance(exc, DomainError) and exc.status not in (409, 422):
         raise exc
     errors = [{**e, "field": f"{category}-{fields.get(e['field'], e['field'])}"
-               if e.get("field") else None} for e in errors_from(exc, labels)]
+               if e.get("field") else None} for e in refusal(exc, labels)]
     return establishment_page(establishment_id, errors)
 
 
@@ -104,7 +99,7 @@ def reverify(establishment_id, category):
             {"failed_criterion": failed or None,
              "reason": form.get(f"{category}.reverify_reason", "").strip() or None})
         rpc("qualification", "reverify_membership", establishment_id, category, body)
-    except (ValidationError, DomainError) as exc:
+    except REFUSED as exc:
         return _refused(establishment_id, category, exc, {
             "failed_criterion": "Criterion that fails", "reason": "Reason"},
             {"reason": "reverify_reason"})
@@ -120,7 +115,7 @@ def remove(establishment_id, category):
         body = MembershipRemoval.model_validate(
             {"reason": request.form.get(f"{category}.removal_reason", "")})
         rpc("qualification", "remove_membership", establishment_id, category, body)
-    except (ValidationError, DomainError) as exc:
+    except REFUSED as exc:
         return _refused(establishment_id, category, exc, {"reason": "Reason for removal"},
                         {"reason": "removal_reason"})
     flash(f"The {category} membership is removed. The establishment may apply again.")

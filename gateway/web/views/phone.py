@@ -1,8 +1,10 @@
 """A phone for sign-in codes by SMS (RULES §12): a signed-in user adds a UK mobile number,
 proves it holds it with a 6-digit code sent to it, and from then on gets its sign-in codes
 by text message (an authenticator app, where set, still comes first). The user can change
-the number or stop using it. A code works once, for the configured minutes, and five wrong
-tries end it. Every change is audited (``accounts.set_phone``)."""
+the number or stop using it. A code works once, for the configured minutes, only for the
+number it was sent to, and five wrong tries end it; a user gets at most
+``portal_sms_rate_limit`` texts (5 an hour). Every change is audited
+(``accounts.set_phone``)."""
 
 from __future__ import annotations
 
@@ -33,8 +35,11 @@ def send_check():
     phone = sms.uk_mobile(request.form.get("phone", ""))
     if phone is None:
         return _page([{"field": "phone", "text": "Enter a UK mobile number, like 07700 900 982"}])
+    if not sms.within_limit(config(), g.user.id):
+        return _page([{"field": "phone", "text": "You have asked for too many text messages: "
+                       "try again in an hour"}])
     code = accounts.issue(engine(), now(), g.user, accounts.PHONE_CHECK,
-                          config().portal_code_seconds)
+                          config().portal_code_seconds, bound_to=phone)
     try:
         sms.send(config(), phone, f"{code} is your code to confirm this phone for the "
                  "children's placements DPS. If you did not ask for it, ignore this message.")
@@ -51,11 +56,12 @@ def confirm():
     phone = session.get("phone_candidate")
     if not phone:
         return redirect("/account/phone")
-    context = {"title": "Check your phone", "shown": sms.masked(phone)}
+    context = {"title": "Check your phone", "shown": sms.masked(phone),
+               "minutes": config().portal_code_seconds // 60}
     if request.method == "GET":
         return page("phone_confirm.html", **context)
     if not accounts.use_code(engine(), now(), g.user, request.form.get("code", ""),
-                             accounts.PHONE_CHECK):
+                             accounts.PHONE_CHECK, bound_to=phone):
         session["phone_tries"] = session.get("phone_tries", 0) + 1
         if session["phone_tries"] >= TRIES:
             accounts.forget_codes(engine(), g.user, accounts.PHONE_CHECK)

@@ -6,10 +6,8 @@ variation with a reason and an effective date, §7.2) and record outcome reviews
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, request
-from pydantic import ValidationError
 
-from gateway.web.pages import errors_from, nest, now, page, rpc, signed_in
-from services.common.errors import DomainError
+from gateway.web.pages import REFUSED, nest, page, refusal, rpc, signed_in, today
 from services.contracts.messages import PlacementEnd, PlacementStart, ReviewCreate, VariationCreate
 
 bp = Blueprint("web_placements", __name__)
@@ -37,18 +35,16 @@ def index():
 def show(placement_id, errors=None, form=None):
     p = rpc("contracts", "get_placement", placement_id, {})
     return page("placement.html", title="Placement", p=p, errors=errors or [],
-                form=form if form is not None else request.form, today=now().date().isoformat(),
+                form=form if form is not None else request.form, today=today().isoformat(),
                 manage=g.user.role in OWNER, end_reasons=END_REASONS)
 
 
 def _act(placement_id, done: str, method: str, model, data: dict, prefix: str):
     try:
         rpc("contracts", method, placement_id, model.model_validate(data))
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status in (403, 404):
-            raise
+    except REFUSED as exc:
         errors = [dict(e, field=f"{prefix}-{e['field'].removeprefix('changes-')}")
-                  if e.get("field") else e for e in errors_from(exc, LABELS)]
+                  if e.get("field") else e for e in refusal(exc, LABELS)]
         return show(placement_id, errors=errors, form=request.form)
     flash(done)
     return redirect(f"/placements/{placement_id}")

@@ -7,7 +7,7 @@ from datetime import date
 from flask import Blueprint, Response, request
 from pydantic import ValidationError
 
-from gateway.web.pages import errors_from, page, rpc, signed_in
+from gateway.web.pages import page, refusal, rpc, signed_in, today
 from services.contracts.messages import PublicationQuery
 
 bp = Blueprint("web_publication", __name__)
@@ -20,10 +20,8 @@ def this_quarter(today: date) -> str:
 @bp.get("/publication")
 @signed_in("contract_manager", "lead", "commissioner")
 def index():
-    from gateway.web.pages import now
-
     return page("publication.html", title="Publication of awards",
-                quarter=request.args.get("quarter") or this_quarter(now().date()))
+                quarter=request.args.get("quarter") or this_quarter(today()))
 
 
 @bp.get("/publication/download")
@@ -35,7 +33,7 @@ def download():
     except ValidationError as exc:
         return page("publication.html", title="Publication of awards",
                     quarter=request.args.get("quarter", ""),
-                    errors=errors_from(exc, {"quarter": "Quarter", "format": "Format"}))
+                    errors=refusal(exc, {"quarter": "Quarter", "format": "Format"}))
     result = rpc("contracts", "award_publication", query.model_dump(mode="json"))
     ext = "csv" if query.format == "csv" else "json"
     return Response(result["content"].encode("utf-8"), headers={

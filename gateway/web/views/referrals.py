@@ -10,10 +10,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, g, redirect, request
-from pydantic import ValidationError
 
 from gateway.web import uk_time
-from gateway.web.pages import FormInvalid, errors_from, nest, page, rpc, signed_in
+from gateway.web.pages import REFUSED, FormInvalid, nest, page, refusal, rpc, signed_in
+from gateway.web.vocabulary import WEIGHT_KEYS, WEIGHT_NAMES
 from services.common.errors import DomainError
 from services.referral.messages import (
     AnswerCreate,
@@ -39,7 +39,9 @@ DECLINE_REASONS = [("no_capacity", "No capacity"), ("cannot_meet_needs", "Cannot
 LABELS = {"child_reference": "Child reference", "children-0-age": "Age",
           "home_location-lat": "Home latitude", "home_location-lon": "Home longitude",
           "radius_miles": "Radius", "deadline": "Deadline",
-          "desired_outcomes": "Desired outcomes", "outcomes_statement": "Outcomes statement"}
+          "desired_outcomes": "Desired outcomes", "outcomes_statement": "Outcomes statement",
+          "weekly_price_ceiling": "Most you would pay a week",
+          "expected_weeks": "Expected duration"}
 
 
 def _url(referral_id: str, suffix: str = "") -> str:
@@ -54,9 +56,6 @@ def index():
                 else "Referrals", items=items)
 
 
-WEIGHT_KEYS = ("P", "C", "L", "O", "N", "F")
-WEIGHT_NAMES = {"P": "Price", "C": "Core competency", "L": "Location", "O": "Outcomes",
-                "N": "Needs", "F": "Features"}
 
 
 def _referral_body(form) -> dict:
@@ -107,6 +106,22 @@ def _form_of(spec: dict) -> dict:
     return form
 
 
+FORM_OPTIONAL = ("address", "weights", "price_weight", "weekly_price_ceiling",
+                 "expected_weeks")
+"""The optional fields the referral form shows: one left blank clears the draft's. Fields
+the form does not show (``incentive``, ``min_invited``, ``title``, set through the API) are
+never sent, so an edit in the portal keeps them (§5 draft edits)."""
+
+
+def draft_patch(data: dict) -> dict:
+    """The ``edit_draft`` patch (``ReferralUpdate``) for the form's fields (§5)."""
+    data = dict(data)
+    for optional in FORM_OPTIONAL:
+        data.setdefault(optional, None)  # a blank field clears it
+    ReferralCreate.model_validate({k: v for k, v in data.items() if v is not None})
+    return ReferralUpdate.model_validate(data).model_dump(mode="json", exclude_unset=True)
+
+
 def _preview_weights(data: dict, categories: dict) -> dict:
     """The weights the referral would use (§6.1): the scoring service rescales O, N and F
     when only the price weight is given, exactly as it does at creation."""
@@ -141,7 +156,7 @@ def _rows(form) -> dict[str, int]:
 
 def _form_page(context: dict, form, errors=None, weights=None):
     return page("referral_form.html", **context, form=form, errors=errors or [],
-                weights=weights, weight_names=WEIGHT_NAMES, rows=_rows(form))
+                weights=weights, rows=_rows(form))
 
 
 def _categories() -> dict:
@@ -163,8 +178,8 @@ def new():
             return _form_page(context, request.form, weights=_preview_weights(data, categories))
         body = ReferralCreate.model_validate(data)
         created = rpc("referral", "create_referral", body)
-    except (ValidationError, DomainError, FormInvalid) as exc:
-        return _form_page(context, request.form, errors_from(exc, LABELS))
+    except REFUSED as exc:
+        return _form_page(context, request.form, refusal(exc, LABELS))
     flash("The referral is saved as a draft. Publish it to invite providers.")
     return redirect(_url(created["referral_id"]))
 
@@ -188,16 +203,9 @@ def edit(referral_id):
         data = _referral_body(request.form)
         if request.form.get("preview"):
             return _form_page(context, request.form, weights=_preview_weights(data, categories))
-        for optional in ("address", "weights", "price_weight", "incentive"):
-            data.setdefault(optional, None)  # a blank field clears it
-        ReferralCreate.model_validate({k: v for k, v in data.items() if v is not None})
-        body = ReferralUpdate.model_validate(data)
-        rpc("referral", "edit_draft", referral_id, body.model_dump(mode="json",
-                                                                   exclude_unset=True))
-    except (ValidationError, DomainError, FormInvalid) as exc:
-        if isinstance(exc, DomainError) and exc.status in (403, 404):
-            raise
-        return _form_page(context, request.form, errors_from(exc, LABELS))
+        rpc("referral", "edit_draft", referral_id, draft_patch(data))
+    except REFUSED as exc:
+        return _form_page(context, request.form, refusal(exc, LABELS))
     flash("Your changes to the draft are saved.")
     return redirect(_url(referral_id))
 
@@ -217,11 +225,33 @@ def show(referral_id, errors=None, **extra):
             feedback = rpc("referral", "feedback", referral_id)["items"]
         live = {b["establishment_id"] for b in bids.get("items") or []
                 if b["status"] == "submitted"}
+        heads = _bid_heads(referral, category) if referral["status"] == "published" else []
         return page("referral_provider.html", title=f"{referral['category']} referral",
-                    category=category, feedback=feedback, live=live,
+                    category=category, feedback=feedback, live=live, heads=heads,
                     reasons=DECLINE_REASONS, **context)
-    return page("referral_owner.html", title=f"Referral {referral['spec']['child_reference']}",
-                **context)
+    # the page's <title> stays in browser history and tab lists: no child reference (§13)
+    return page("referral_owner.html", title=f"Referral {referral_id[:8]}", **context)
+
+
+def _bid_heads(referral: dict, category: dict) -> list[str]:
+    """The cost heads a new bid prices: those of the qualified offer of each invited
+    establishment of the provider in the referral's category, which the invitation
+    snapshots and the referral service checks the bid against (§5, §4.4); in the category's
+    order. The category's heads when none can be read."""
+    heads: list[str] = []
+    for invitation in referral.get("invitations") or []:
+        try:
+            est = rpc("qualification", "get_establishment", invitation["establishment_id"])
+        except DomainError as exc:
+            if exc.status in (403, 404):
+                continue
+            raise
+        for membership in est.get("memberships") or []:
+            if membership["category"] == referral["category"] and (
+                    membership["status"] != "removed"):
+                heads += [h for h in membership["core_costs"] if h not in heads]
+    order = list(category.get("cost_heads") or [])
+    return sorted(heads, key=lambda h: order.index(h) if h in order else len(order)) or order
 
 
 def _act(referral_id, done: str, method: str, *args, model=None, data=None, labels=None,
@@ -232,12 +262,10 @@ def _act(referral_id, done: str, method: str, *args, model=None, data=None, labe
         payload = model.model_validate(data) if model is not None else None
         rpc("referral", method, referral_id, *args,
             *([payload] if payload is not None else []))
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status in (403, 404):
-            raise
+    except REFUSED as exc:
         facts = {k: v for e in getattr(exc, "errors", []) or [] if isinstance(e, dict)
                  for k, v in e.items() if k in ("invited", "min_invited")}
-        return show(referral_id, errors=errors_from(exc, labels or LABELS), facts=facts,
+        return show(referral_id, errors=refusal(exc, labels or LABELS), facts=facts,
                     **extra)
     flash(done)
     return redirect(_url(referral_id))
@@ -257,10 +285,8 @@ def widen(referral_id):
     try:
         result = rpc("referral", "widen_radius", referral_id,
                      RadiusRequest.model_validate(nest(request.form)))
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status in (403, 404):
-            raise
-        return show(referral_id, errors=errors_from(exc, {"radius_miles": "Radius"}))
+    except REFUSED as exc:
+        return show(referral_id, errors=refusal(exc, {"radius_miles": "Radius"}))
     if result["invited_total"] or result["newly_invited"]:
         flash(f"The radius is {result['radius_miles']:g} miles: {result['invited_total']} "
               f"invited, {result['newly_invited']} of them new and told now."
@@ -279,13 +305,11 @@ def extend(referral_id):
         when = datetime.fromisoformat(request.form.get("deadline", "")).replace(tzinfo=UK)
         result = rpc("referral", "extend_deadline", referral_id,
                      DeadlineRequest(deadline=when.isoformat()))
-    except ValueError:
+    except REFUSED as exc:  # before ValueError: pydantic's ValidationError is one
+        return show(referral_id, errors=refusal(exc, {"deadline": "New deadline"}))
+    except ValueError:  # not a date and time
         return show(referral_id, errors=[{"field": "deadline",
                                           "text": "New deadline: enter a date and time"}])
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status in (403, 404):
-            raise
-        return show(referral_id, errors=errors_from(exc, {"deadline": "New deadline"}))
     flash(f"The deadline is now {uk_time(result['deadline'])}: {result['told']} invited "
           "establishments are told.")
     return redirect(_url(referral_id))
@@ -394,7 +418,8 @@ def edit_bid(referral_id, bid_id):
     category = rpc("qualification", "get_category", referral["category"], None)
     names = {i["establishment_id"]: i["name"] for i in referral["invitations"]}
     context = {"title": "Change your bid", "r": referral, "b": current, "category": category,
-               "establishment": names.get(current["establishment_id"], "")}
+               "establishment": names.get(current["establishment_id"], ""),
+               "heads": list(current["core_costs"])}  # the heads checked at submission (§5)
     if request.method == "GET":
         form = {f"core_costs.{k}": v for k, v in current["core_costs"].items()}
         form["outcomes_statement"] = current["outcomes_statement"]
@@ -405,12 +430,10 @@ def edit_bid(referral_id, bid_id):
             "variable_costs": current.get("variable_costs") or []}
     try:
         rpc("referral", "replace_bid", referral_id, bid_id, BidCreate.model_validate(data))
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status in (403, 404):
-            raise
+    except REFUSED as exc:
         return page("bid_form.html", form=request.form, needs_met=data["needs_met"],
                     features_met=data["features_met"],
-                    errors=errors_from(exc, _bid_labels(data)), **context)
+                    errors=refusal(exc, _bid_labels(data)), **context)
     flash("Your bid is changed. You can change or withdraw it until the deadline.")
     return redirect(_url(referral_id))
 

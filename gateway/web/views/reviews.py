@@ -6,10 +6,8 @@ competency score they caused, each with its reason."""
 from __future__ import annotations
 
 from flask import Blueprint, redirect, request
-from pydantic import ValidationError
 
-from gateway.web.pages import errors_from, page, rpc, signed_in
-from services.common.errors import DomainError
+from gateway.web.pages import REFUSED, every, page, refusal, rpc, signed_in
 from services.contracts.messages import PerformanceQuery
 
 bp = Blueprint("web_reviews", __name__)
@@ -19,7 +17,7 @@ bp = Blueprint("web_reviews", __name__)
 @signed_in("contract_manager")
 def index():
     overdue = rpc("contracts", "overdue_reviews", {"limit": 200})
-    establishments = rpc("qualification", "list_establishments", {"limit": 500})["items"]
+    establishments = every("qualification", "list_establishments")
     establishments.sort(key=lambda e: e["name"].lower())
     return page("reviews.html", title="Performance reviews", overdue=overdue,
                 establishments=establishments)
@@ -42,9 +40,7 @@ def establishment(establishment_id):
         query = PerformanceQuery.model_validate({"establishment_id": establishment_id, **args})
         performance = rpc("contracts", "performance", query.model_dump(mode="json",
                                                                         by_alias=True))
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status not in (409, 422):
-            raise
-        errors = errors_from(exc, {"from": "From", "to": "To", "query-to": "To"})
+    except REFUSED as exc:
+        errors = refusal(exc, {"from": "From", "to": "To", "query-to": "To"})
     return page("review_establishment.html", title=f"Performance of {est['name']}", est=est,
                 performance=performance, form=request.args, errors=errors)

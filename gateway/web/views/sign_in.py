@@ -10,9 +10,17 @@ from flask import Blueprint, current_app, flash, g, redirect, request, session, 
 
 from gateway.app import call, limiter
 from gateway.web import accounts, mail, passwords, sms
-from gateway.web.pages import FormInvalid, config, engine, errors_from, now, page, safe_next
+from gateway.web.pages import (
+    REFUSED,
+    FormInvalid,
+    config,
+    engine,
+    now,
+    page,
+    refusal,
+    safe_next,
+)
 from gateway.web.sessions import end_sessions_of
-from services.common.errors import DomainError
 from services.qualification.messages import ProviderCreate
 
 bp = Blueprint("web_sign_in", __name__)
@@ -62,11 +70,13 @@ def sign_in():
 
 
 def _send_code(user: accounts.User) -> str:
-    """A new sign-in code: by SMS to a verified phone (unless the user asked for email, or
-    Notify fails), otherwise by email. Returns the channel, which the session remembers."""
+    """A new sign-in code: by SMS to a verified phone (unless the user asked for email, the
+    user had ``portal_sms_rate_limit`` texts already, or Notify fails), otherwise by email.
+    Returns the channel, which the session remembers."""
     code = accounts.issue(engine(), now(), user, accounts.CODE, config().portal_code_seconds)
     minutes = config().portal_code_seconds // 60
-    if user.phone and not session.get("code_by_email"):
+    if (user.phone and not session.get("code_by_email")
+            and sms.within_limit(config(), user.id)):  # beyond the limit: by email (§12)
         try:
             sms.send(config(), user.phone, f"{code} is your code to sign in to the children's "
                      f"placements DPS. It expires in {minutes} minutes.")
@@ -96,7 +106,8 @@ def code():
     context = {"title": {"totp": "Enter your code", "sms": "Check your phone"}.get(
                    channel, "Check your email"),
                "totp": user.has_totp, "email": user.email, "channel": channel,
-               "phone": sms.masked(user.phone), "can_use_email": channel == "sms"}
+               "phone": sms.masked(user.phone), "can_use_email": channel == "sms",
+               "minutes": config().portal_code_seconds // 60}
     if request.method == "GET":
         return page("sign_in_code.html", **context)
     if request.form.get("resend") and not user.has_totp:
@@ -166,7 +177,7 @@ def register():
         body = ProviderCreate(name=form.get("name", ""), contact_email=form.get("contact_email"),
                               companies_house_number=form.get("companies_house_number") or None)
     except Exception as exc:  # noqa: BLE001 - a ValidationError names the fields
-        errors += errors_from(exc, {"name": "Organisation name",
+        errors += refusal(exc, {"name": "Organisation name",
                                     "contact_email": "Organisation contact email",
                                     "companies_house_number": "Companies House number"})
         body = None
@@ -177,8 +188,8 @@ def register():
         return page("register.html", **context, errors=errors)
     try:
         provider = call("qualification", "create_provider", body.model_dump(mode="json"))
-    except DomainError as exc:
-        return page("register.html", **context, errors=errors_from(exc))
+    except REFUSED as exc:
+        return page("register.html", **context, errors=refusal(exc))
     accounts.create(engine(), now(), email=form["your_email"], name=form["your_name"],
                     role="provider", provider_id=provider["id"], is_admin=True,
                     password=form["password"])

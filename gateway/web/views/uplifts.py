@@ -6,10 +6,8 @@ to variable costs; the contracts service does both (``set_uplift``)."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request
-from pydantic import ValidationError
 
-from gateway.web.pages import errors_from, page, rpc, signed_in
-from services.common.errors import DomainError
+from gateway.web.pages import REFUSED, page, refusal, rpc, signed_in
 from services.contracts.messages import UpliftCreate
 
 bp = Blueprint("web_uplifts", __name__)
@@ -38,10 +36,8 @@ def create():
     try:
         body = UpliftCreate.model_validate({k: form.get(k, "").strip() for k in LABELS})
         done = rpc("contracts", "set_uplift", body)
-    except (ValidationError, DomainError) as exc:
-        if isinstance(exc, DomainError) and exc.status not in (409, 422):
-            raise
-        return _page(form.get("category", ""), form, errors_from(exc, LABELS))
+    except REFUSED as exc:
+        return _page(form.get("category", ""), form, refusal(exc, LABELS))
     flash(f"{done['cost_head']} in {done['category']} goes up by {done['percent']}% from "
           f"{done['effective_from']}: {done['placements_uplifted']} active placements changed; "
           "admitted establishments' qualified costs follow.")

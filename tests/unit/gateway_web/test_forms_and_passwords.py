@@ -56,3 +56,75 @@ def test_errors_name_the_field_for_the_error_summary():
     domain = errors_from(InvalidInput.at(["core_costs", "premises"], "above the qualified"))
     assert domain == [{"field": "core_costs-premises",
                        "text": "core costs premises: Above the qualified"}]
+
+
+def test_the_too_big_page_names_the_limit_of_the_form_that_was_sent():
+    """A file form takes 20 MB (RULES §4 evidence, §13 attachments), every other form the
+    app's 2 MB: the 413 page says which, not 20 MB for every form."""
+    from flask import Flask, request
+
+    from gateway.web import _too_big
+    from gateway.web.files import FORM_OVERHEAD
+    from services.common.documents import MAX_BYTES
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
+    with app.test_request_context("/x", method="POST", data={"a": "b"}):
+        assert _too_big() == "The form is too big: at most 2 MB"
+    with app.test_request_context("/x", method="POST", content_type="multipart/form-data"):
+        request.max_content_length = MAX_BYTES + FORM_OVERHEAD
+        assert _too_big() == "The file is too big: at most 20 MB"
+
+
+def test_a_reason_error_links_to_the_reason_input_of_its_own_form():
+    """The child page has two reason inputs (a legal hold's, an erasure's, RULES §13): the
+    service's ``reason`` error must link to the one the user typed into."""
+    from gateway.web.views.child import _errors
+
+    refused = InvalidInput.at(["reason"], "the reason is too long")
+    assert [e["field"] for e in _errors(refused, "erase_reason")] == ["erase_reason"]
+    assert [e["field"] for e in _errors(refused, "hold_reason")] == ["hold_reason"]
+
+
+def test_a_refused_later_deadline_shows_the_services_reason(monkeypatch):
+    """§5 extension: the service's refusal (a ValidationError or DomainError) is shown as
+    it is, not as "enter a date and time" (pydantic's ValidationError is a ValueError)."""
+    import pytest
+    from flask import Flask
+
+    from gateway.web.pages import refusal
+    from gateway.web.views import referrals
+    from services.common.errors import NotFound
+
+    shown = {}
+    monkeypatch.setattr(referrals, "show", lambda rid, errors: shown.setdefault("e", errors))
+    monkeypatch.setattr(referrals, "rpc", lambda *a: (_ for _ in ()).throw(
+        InvalidInput.at(["deadline"], "must be later than the current deadline")))
+    app = Flask(__name__)
+    with app.test_request_context("/", method="POST", data={"deadline": "2026-12-10T12:00"}):
+        referrals.extend.__wrapped__("r1")
+    assert shown["e"] == [{"field": "deadline",
+                           "text": "New deadline: Must be later than the current deadline"}]
+    with pytest.raises(NotFound):  # 403 and 404: the error page (§10)
+        refusal(NotFound("no such referral"))
+
+
+def test_a_list_page_follows_the_cursor_to_the_last_item(monkeypatch):
+    """The memberships, reviews and applications pages list every establishment, not the
+    first 500 (§10 lists are paged with ``next_cursor``)."""
+    from gateway.web import pages
+
+    asked = []
+
+    def rpc(service, method, query):
+        asked.append(query)
+        start = int(query.get("cursor") or 0)
+        end = min(start + query["limit"], 1200)
+        return {"items": list(range(start, end)),
+                "next_cursor": str(end) if end < 1200 else None}
+
+    monkeypatch.setattr(pages, "rpc", rpc)
+    assert pages.every("qualification", "list_establishments", {"status": "admitted"}) == list(
+        range(1200))
+    assert [q.get("cursor") for q in asked] == [None, "500", "1000"]
+    assert all(q["status"] == "admitted" for q in asked)

@@ -124,3 +124,19 @@ def test_a_phone_for_sms_codes_is_a_uk_mobile_kept_in_e164_and_shown_masked():
     assert sms.uk_mobile("01273 123456") is None  # a landline gets no text message
     assert sms.uk_mobile("0770090098") is None
     assert sms.masked("+447700900982") == "07… …982"
+
+
+def test_portal_pages_use_the_uk_date_not_the_utc_one(monkeypatch):
+    """Between 00:00 and 01:00 BST the UTC date is still yesterday: the portal's default
+    dates (a placement's start, a review, the financial year of cost shares) are UK dates;
+    31 March 23:30 UTC is 1 April in London, a new financial year (§7.3)."""
+    from datetime import datetime, timezone
+
+    from gateway.web import pages
+
+    monkeypatch.setattr(pages, "utcnow", lambda: datetime(2027, 3, 31, 23, 30,
+                                                          tzinfo=timezone.utc))
+    assert pages.today() == date(2027, 4, 1)
+    monkeypatch.setattr(pages, "utcnow", lambda: datetime(2027, 12, 31, 23, 30,
+                                                          tzinfo=timezone.utc))
+    assert pages.today() == date(2027, 12, 31)  # GMT in winter
