@@ -261,8 +261,12 @@ def check_period_change(market: Market, before: DpsSettings, after: DpsSettings,
     change after 23 February 2026 nor end after 23 February 2029."""
     if market.regime != PCR2015:
         return
+    def effective(settings: DpsSettings, key: str) -> date:  # as GET /dps shows it
+        day = getattr(settings, key)
+        return min(day, PCR_LAST_DAY) if key == "valid_to" else day
+
     changed = [k for k in ("valid_from", "valid_to")
-               if getattr(before, k) != getattr(after, k)]
+               if effective(before, k) != effective(after, k)]
     if not changed:
         return
     if today > PCR_PERIOD_FROZEN_AFTER:

@@ -384,3 +384,16 @@ def test_a_dynamic_market_membership_is_not_suspended_for_insurance(uow):
     exempt = {mk["dps_id"]: frozenset({"INSURANCE"})}
     assert "INSURANCE" not in {s.criterion for s in e.suspend_expired_evidence(later, exempt)}
     assert "INSURANCE" in {s.criterion for s in e.suspend_expired_evidence(later)}  # PCR: does
+
+
+def test_sending_back_the_period_as_get_dps_shows_it_is_no_change():
+    """GET /dps shows a PCR DPS stored as ending in 2035 as ending on 23 February 2029
+    (SI 2024/716 reg 5): a form that sends that back unchanged is not refused."""
+    mk = d.Market("dps-x", d.PCR2015, "Old DPS", (), d.DpsSettings(date(2024, 1, 1),
+                  date(2035, 1, 1)), "WSCC", NOW, state="established")
+    before = mk.settings
+    shown = d.apply_dps_change(before, {"valid_to": mk.expires_on()})
+    d.check_period_change(mk, before, shown, date(2026, 12, 2))
+    with pytest.raises(Conflict):
+        d.check_period_change(mk, before, d.apply_dps_change(
+            before, {"valid_to": date(2028, 12, 31)}), date(2026, 12, 2))
