@@ -77,6 +77,16 @@ class DirectPlacementPath(BaseModel):
     direct_placement_id: Annotated[str, Field(min_length=1, max_length=100)]
 
 
+@bp.get("/direct-placements/<direct_placement_id>/child",
+        responses={200: DirectPlacementChildView})
+@require(*OWNER)
+def direct_placement_child(path: DirectPlacementPath):
+    """A direct placement's child reference, decrypted, for its owning authority
+    (``"personal_data": "erased"`` once erased), its legal hold and the day its placement
+    ended, from which retention counts; another authority gets 404 (§13)."""
+    return call("referral", "direct_placement_child", path.direct_placement_id)
+
+
 @bp.put("/direct-placements/<direct_placement_id>/legal-hold",
         responses={200: DirectPlacementChildView})
 @require(*OWNER)

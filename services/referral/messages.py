@@ -515,9 +515,10 @@ class ChildDirectPlacementRecord(_Model):
 
 
 class DirectPlacementChildView(_Model):
-    """``PUT``/``DELETE /direct-placements/{id}/legal-hold`` (§13): a direct placement's
-    child reference as its owning authority reads it (``erased`` once the placement's key
-    was destroyed), its legal hold, and the day its placement ended (the retention clock)."""
+    """``GET /direct-placements/{id}/child``, ``PUT``/``DELETE …/legal-hold`` (§13): a
+    direct placement's child reference as its owning authority reads it (``erased`` once
+    the placement's key was destroyed), its legal hold, and the day its placement ended
+    (the retention clock)."""
 
     direct_placement_id: str
     placement_id: str

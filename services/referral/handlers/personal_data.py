@@ -141,9 +141,10 @@ def erase_direct_placement(uow, placement: dict, reason: str) -> bool:
     return gone
 
 
-def _own_direct_placement(uow, direct_placement_id: str, principal: Mapping) -> dict:
+def _own_direct_placement(uow, direct_placement_id: str, principal: Mapping,
+                          lock: bool = True) -> dict:
     """§10: a direct placement is its authority's; to anyone else it does not exist."""
-    found = uow.store.direct_placement_child(direct_placement_id, lock=True)
+    found = uow.store.direct_placement_child(direct_placement_id, lock=lock)
     if found is None or access.acting_authority(principal) != found["authority"]:
         raise NotFound("direct placement not found")
     return found
@@ -157,6 +158,13 @@ def _direct_view(found: dict) -> DirectPlacementChildView:
         child_reference=found["child_reference"] if held else None,
         legal_hold=found["legal_hold"], placement_ended_on=found["placement_ended_on"],
     )
+
+
+def direct_placement_child(direct_placement_id: str, uow,
+                           principal: Mapping) -> DirectPlacementChildView:
+    """``GET /direct-placements/{id}/child`` (owner, §13): the child reference (``erased``
+    once the key is destroyed), the legal hold and the day the placement ended."""
+    return _direct_view(_own_direct_placement(uow, direct_placement_id, principal, lock=False))
 
 
 def place_direct_placement_hold(direct_placement_id: str, request: LegalHoldRequest, uow,

@@ -88,6 +88,9 @@ def test_the_timer_erases_a_direct_placement_ended_over_6_months_ago_not_newer_n
     gone = read(store, old)
     assert gone["personal_data"] == "erased" and gone["child_reference"] == "erased"
     assert store.vault.get(old.placement_id) is None  # contracts' copy unreadable too
+    shown = personal_data.direct_placement_child(old.direct_placement_id,
+                                                 FakeUnitOfWork(store=store), OWNER)
+    assert (shown.personal_data, shown.child_reference) == ("erased", None)
     assert [(a["action"], a["entity_id"]) for a in audits] == [
         ("direct_placement.personal_data_erased", old.placement_id)]
     assert audits[0]["after"]["reason"].startswith("retention: ended before")
