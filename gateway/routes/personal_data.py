@@ -20,6 +20,7 @@ from services.referral.messages import (
     ChildDataView,
     ChildErasureResult,
     ChildReferenceRequest,
+    DirectPlacementChildView,
     ErasureRequest,
     LegalHoldRequest,
     ReferralChildExport,
@@ -69,6 +70,40 @@ def place_hold(path: ReferralPath, body: LegalHoldRequest):
 def lift_hold(path: ReferralPath):
     """Lift the legal hold (§13)."""
     return call("referral", "lift_legal_hold", path.referral_id)
+
+
+class DirectPlacementPath(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    direct_placement_id: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+@bp.get("/direct-placements/<direct_placement_id>/child",
+        responses={200: DirectPlacementChildView})
+@require(*OWNER)
+def direct_placement_child(path: DirectPlacementPath):
+    """A direct placement's child reference, decrypted, for its owning authority
+    (``"personal_data": "erased"`` once erased), its legal hold and the day its placement
+    ended, from which retention counts; another authority gets 404 (§13)."""
+    return call("referral", "direct_placement_child", path.direct_placement_id)
+
+
+@bp.put("/direct-placements/<direct_placement_id>/legal-hold",
+        responses={200: DirectPlacementChildView})
+@require(*OWNER)
+def place_direct_placement_hold(path: DirectPlacementPath, body: LegalHoldRequest):
+    """Record a legal hold with its reason on a direct placement: erasure of its child data,
+    on request or by retention, is refused until it is lifted; another authority gets 404
+    (§13)."""
+    return call("referral", "place_direct_placement_hold", path.direct_placement_id,
+                body.model_dump(mode="json"))
+
+
+@bp.delete("/direct-placements/<direct_placement_id>/legal-hold",
+           responses={200: DirectPlacementChildView})
+@require(*OWNER)
+def lift_direct_placement_hold(path: DirectPlacementPath):
+    """Lift a direct placement's legal hold (§13)."""
+    return call("referral", "lift_direct_placement_hold", path.direct_placement_id)
 
 
 class ChildExport(BaseModel):

@@ -449,7 +449,8 @@ class ErasureRequest(_Model):
 
 
 class LegalHoldRequest(_Model):
-    """``PUT /referrals/{id}/legal-hold`` (§13): a legal hold blocks erasure until lifted."""
+    """``PUT /referrals/{id}/legal-hold`` and ``PUT /direct-placements/{id}/legal-hold``
+    (§13): a legal hold blocks erasure until lifted."""
 
     reason: Text
 
@@ -510,6 +511,21 @@ class ChildDirectPlacementRecord(_Model):
     category: str
     recorded_at: IsoDateTime
     child_reference: str
+    legal_hold: str | None = None
+
+
+class DirectPlacementChildView(_Model):
+    """``GET /direct-placements/{id}/child``, ``PUT``/``DELETE …/legal-hold`` (§13): a
+    direct placement's child reference as its owning authority reads it (``erased`` once
+    the placement's key was destroyed), its legal hold, and the day its placement ended
+    (the retention clock)."""
+
+    direct_placement_id: str
+    placement_id: str
+    personal_data: Literal["held", "erased"]
+    child_reference: str | None = None
+    legal_hold: str | None = None
+    placement_ended_on: IsoDate | None = None
 
 
 class ReferralChildExport(_Model):

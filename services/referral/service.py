@@ -266,6 +266,21 @@ class ReferralService(AuditRpc):
     def lift_legal_hold(self, referral_id: str) -> dict:
         return dump(self.db.run(personal_data.lift_legal_hold, referral_id))
 
+    @rpc
+    def direct_placement_child(self, direct_placement_id: str) -> dict:
+        return dump(self.db.run(personal_data.direct_placement_child, direct_placement_id))
+
+    @rpc
+    def place_direct_placement_hold(self, direct_placement_id: str, body: dict) -> dict:
+        return dump(self.db.run(
+            personal_data.place_direct_placement_hold, direct_placement_id,
+            parse(LegalHoldRequest, body),
+        ))
+
+    @rpc
+    def lift_direct_placement_hold(self, direct_placement_id: str) -> dict:
+        return dump(self.db.run(personal_data.lift_direct_placement_hold, direct_placement_id))
+
     # ----------------------------------------------------------------- direct placement (§5)
 
     @rpc

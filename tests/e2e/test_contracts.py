@@ -650,6 +650,50 @@ def test_a_direct_placement_is_a_placement_published_as_direct(api, flow):
     assert "Needed a place" not in json.dumps(package)  # the justification is not published
 
 
+def test_a_direct_placements_end_starts_its_retention_and_a_legal_hold_blocks_erasure(
+    api, flow
+):
+    """RULES §13, issue 12: contracts' ``placement_ended`` for a direct placement reaches
+    the referral service, which records the day it ended (its retention clock); the owner
+    places a legal hold, under which ``/child-data/erasure`` is refused (409) as for a
+    referral; once lifted the erasure goes through and the read shows ``erased``; another
+    authority gets 404."""
+    kcc = flow["kcc"]
+    reference = uid("KCC-DP-HOLD-")
+    recorded = ok(kcc.post("/api/v1/direct-placements", json={
+        "establishment_id": flow["est"]["id"], "category": "SEN", "reason_code": "emergency",
+        "justification": "Needed a place the same night", "weekly_price": "4100.00",
+        "child_reference": reference,
+    }), 201)
+    placement = f"/api/v1/placements/{recorded['placement_id']}"
+    child = f"/api/v1/direct-placements/{recorded['direct_placement_id']}/child"
+    hold = f"/api/v1/direct-placements/{recorded['direct_placement_id']}/legal-hold"
+    wait_for(lambda: kcc.get(placement).status_code == 200, 30, "the direct placement")
+    today = datetime.now(UTC).date().isoformat()
+    ok(kcc.post(f"{placement}/end", json={"date": today, "reason": "did_not_start"}))
+    ended = wait_for(
+        lambda: (lambda v: v if v["placement_ended_on"] == today else None)(ok(kcc.get(child))),
+        30, "the direct placement's end recorded by the referral service",
+    )
+    assert (ended["personal_data"], ended["child_reference"]) == ("held", reference)
+    other = api("commissioner", authority="ESCC")
+    assert other.get(child).status_code == 404
+    assert other.put(hold, json={"reason": "x"}).status_code == 404
+    assert flow["provider"].put(hold, json={"reason": "x"}).status_code == 403
+
+    assert ok(kcc.put(hold, json={"reason": "care proceedings"}))["legal_hold"] == (
+        "care proceedings")
+    body = {"child_reference": reference, "reason": "subject request"}
+    refused = kcc.post("/api/v1/child-data/erasure", json=body)
+    assert refused.status_code == 409 and "legal hold" in refused.json()["detail"]
+    assert ok(kcc.get(child))["personal_data"] == "held"
+    assert ok(kcc.delete(hold))["legal_hold"] is None
+    erased = ok(kcc.post("/api/v1/child-data/erasure", json=body))
+    assert erased["erased_direct_placements"] == [recorded["placement_id"]]
+    gone = ok(kcc.get(child))
+    assert (gone["personal_data"], gone["child_reference"]) == ("erased", None)
+
+
 def test_publication_is_public_and_needs_a_well_formed_quarter(api):
     """RULES §10 (issue 13): published award notices are read without a key."""
     public = api().get("/api/v1/publications/awards?quarter=2019-Q1&format=csv")

@@ -11,7 +11,7 @@ with ``tests.support.fake_uow.FakeUnitOfWork``:
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from services.common.errors import InvalidInput, Unavailable
@@ -29,6 +29,8 @@ class FakeStore:
     def __init__(self, *referrals: Referral):
         self.referrals: dict[str, Referral] = {}
         self.direct_placements: list[DirectPlacement] = []
+        self.direct_state: dict[str, dict] = {}  # direct_placement_id: hold, end (§13)
+        self.placements_ended: dict[str, date] = {}  # referral id: its placement's end
         self.vault = FakeVault()
         self.saves = 0
         for r in referrals:
@@ -126,6 +128,84 @@ class FakeStore:
         child = {"child_reference": placement.request.child_reference}
         return {"key_id": placement.placement_id,
                 "sealed": self.vault.seal(placement.placement_id, child)}
+
+    # ----------------------------------------------------------------- §13 retention, holds
+
+    def placement_ended(self, referral_id: str, ended_on: date) -> bool:
+        if referral_id not in self.referrals:
+            return False
+        self.placements_ended[referral_id] = ended_on
+        return True
+
+    def ended_referral_ids(self, authority: str, cutoff: datetime, limit: int) -> list[str]:
+        def due(r: Referral) -> bool:
+            if r.status in (Status.CANCELLED, Status.UNSUCCESSFUL):
+                ended = r.cancelled_at or r.evaluated_at or r.closed_at
+                return ended is not None and ended <= cutoff
+            ended_on = self.placements_ended.get(r.referral_id)
+            return r.status == Status.AWARDED and ended_on is not None \
+                and ended_on <= cutoff.date()
+
+        return sorted(
+            r.referral_id for r in self.referrals.values()
+            if r.authority == authority and r.personal_data == "held"
+            and r.legal_hold is None and due(r)
+        )[:limit]
+
+    def _direct(self, p: DirectPlacement) -> dict:
+        state = self.direct_state.setdefault(
+            p.direct_placement_id, {"legal_hold": None, "placement_ended_on": None})
+        held = self.vault.get(p.placement_id) is not None
+        return {
+            "direct_placement_id": p.direct_placement_id, "placement_id": p.placement_id,
+            "authority": p.authority, "category": p.request.category,
+            "recorded_at": p.recorded_at, "personal_data": "held" if held else "erased",
+            "child_reference": p.request.child_reference if held else "erased", **state,
+        }
+
+    def direct_placement_child(self, direct_placement_id: str, lock: bool = False) -> dict | None:
+        found = [p for p in self.direct_placements
+                 if p.direct_placement_id == direct_placement_id]
+        return self._direct(found[0]) if found else None
+
+    def set_direct_placement_hold(self, direct_placement_id: str, reason: str | None) -> None:
+        self.direct_state[direct_placement_id]["legal_hold"] = reason
+
+    def direct_placement_ended(self, placement_id: str, ended_on: date) -> str | None:
+        for p in self.direct_placements:
+            if p.placement_id == placement_id:
+                self._direct(p)  # its state, created on first use
+                self.direct_state[p.direct_placement_id]["placement_ended_on"] = ended_on
+                return p.direct_placement_id
+        return None
+
+    def ended_direct_placement_ids(self, authority: str, cutoff: datetime,
+                                   limit: int) -> list[str]:
+        return sorted(
+            d["direct_placement_id"] for d in map(self._direct, self.direct_placements)
+            if d["authority"] == authority and d["personal_data"] == "held"
+            and d["legal_hold"] is None and d["placement_ended_on"] is not None
+            and d["placement_ended_on"] <= cutoff.date()
+        )[:limit]
+
+    def child_index(self, authority: str, child_reference: str) -> str:
+        return f"{authority}:{child_reference}"
+
+    def referral_ids_of_child(self, authority: str, index: str) -> list[str]:
+        return sorted(
+            r.referral_id for r in self.referrals.values()
+            if self.child_index(r.authority, r.spec.child_reference) == index
+            and r.authority == authority
+        )
+
+    def direct_placements_of_child(self, authority: str, index: str) -> list[dict]:
+        return [
+            {k: v for k, v in self._direct(p).items()
+             if k not in ("authority", "personal_data", "placement_ended_on")}
+            for p in self.direct_placements
+            if p.authority == authority
+            and self.child_index(p.authority, p.request.child_reference) == index
+        ]
 
     def sealed_child_data(self, referral: Referral) -> dict | None:
         if referral.personal_data == "erased":

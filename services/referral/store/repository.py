@@ -22,6 +22,7 @@ from services.common.crypto import (
     Unreadable,
     blind_index,
     context,
+    data_keys,
     open_sealed,
     seal,
 )
@@ -205,23 +206,76 @@ class Store:
         ).scalars())
 
     def direct_placements_of_child(self, authority: str, index: str) -> list[dict]:
-        """The direct placements of one child, their reference opened (or ``erased``)."""
+        """The direct placements of one child, their reference opened (or ``erased``),
+        locked for the erasure that may follow."""
         rows = self.session.execute(
             select(direct_placements)
             .where(direct_placements.c.authority == authority,
                    direct_placements.c.child_index == index)
             .order_by(direct_placements.c.recorded_at)
+            .with_for_update()
         ).mappings().all()
-        out = []
-        for r in rows:
-            opened = self.vault.open(r["placement_id"], r["child_data"])
-            out.append({
-                "direct_placement_id": r["id"], "placement_id": r["placement_id"],
-                "category": r["category"], "recorded_at": r["recorded_at"],
-                "child_reference": opened["child_reference"] if isinstance(opened, dict)
-                else ERASED,
-            })
-        return out
+        return [
+            {k: v for k, v in self._direct_child(r).items()
+             if k not in ("authority", "personal_data", "placement_ended_on")}
+            for r in rows
+        ]
+
+    def _direct_child(self, r) -> dict:
+        opened = self.vault.open(r["placement_id"], r["child_data"])
+        held = isinstance(opened, dict)
+        return {
+            "direct_placement_id": r["id"], "placement_id": r["placement_id"],
+            "authority": r["authority"], "category": r["category"],
+            "recorded_at": r["recorded_at"],
+            "personal_data": "held" if held else ERASED,
+            "child_reference": opened["child_reference"] if held else ERASED,
+            "legal_hold": r["legal_hold"], "placement_ended_on": r["placement_ended_on"],
+        }
+
+    def direct_placement_child(self, direct_placement_id: str, lock: bool = False) -> dict | None:
+        """§13: one direct placement's child data as its owner reads it (``erased`` once
+        the placement's key is destroyed), its legal hold and placement end."""
+        q = select(direct_placements).where(direct_placements.c.id == direct_placement_id)
+        row = self.session.execute(q.with_for_update() if lock else q).mappings().first()
+        return None if row is None else self._direct_child(row)
+
+    def set_direct_placement_hold(self, direct_placement_id: str, reason: str | None) -> None:
+        """§13: record (or, with ``None``, lift) a legal hold on a direct placement."""
+        self.session.execute(
+            direct_placements.update().where(direct_placements.c.id == direct_placement_id)
+            .values(legal_hold=reason)
+        )
+
+    def direct_placement_ended(self, placement_id: str, ended_on) -> str | None:
+        """§13: the direct placement whose key is ``placement_id`` ended on ``ended_on`` (its
+        retention clock); returns its id, or None when no direct placement has that key."""
+        return self.session.execute(
+            direct_placements.update().where(direct_placements.c.placement_id == placement_id)
+            .values(placement_ended_on=ended_on).returning(direct_placements.c.id)
+        ).scalar()
+
+    def ended_direct_placement_ids(self, authority: str, cutoff: datetime,
+                                   limit: int) -> list[str]:
+        """§13 retention: the authority's direct placements whose placement ended at or
+        before ``cutoff``, data key still held and no legal hold; locked ``FOR UPDATE SKIP
+        LOCKED`` like the referrals."""
+        key_held = select(data_keys.c.key_id).where(
+            data_keys.c.key_id == direct_placements.c.placement_id).exists()
+        return list(
+            self.session.execute(
+                select(direct_placements.c.id)
+                .where(
+                    direct_placements.c.authority == authority,
+                    direct_placements.c.placement_ended_on <= cutoff.date(),
+                    direct_placements.c.legal_hold.is_(None),
+                    key_held,
+                )
+                .order_by(direct_placements.c.id)
+                .limit(limit)
+                .with_for_update(of=direct_placements, skip_locked=True)
+            ).scalars()
+        )
 
     def placement_ended(self, referral_id: str, ended_on) -> bool:
         """§13: the referral's placement ended on ``ended_on`` (its retention clock)."""

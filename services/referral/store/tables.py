@@ -243,6 +243,8 @@ direct_placements = Table(
     Column("child_index", String(64), index=True, comment="§13 blind index"),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("procurement", JSONB, comment="§11.1 market and regime; user choice (Sched 5)"),
+    Column("placement_ended_on", Date, comment="§13 retention starts when the placement ends"),
+    Column("legal_hold", Text, comment="§13 reason of a legal hold blocking erasure"),
     Index("ix_direct_placements_authority", "authority", "recorded_at"),
 )
 

@@ -1,6 +1,7 @@
 """RULES §13 on PostgreSQL: the child's personal data is stored sealed under the referral's
 key; the retention timer erases it 6 months (per authority configurable) after a referral
-ended without award, leaves a newer one and one under a legal hold, and audits each."""
+ended without award, or a referral's or a direct placement's placement ended, leaves a
+newer one and one under a legal hold, and audits each."""
 
 from __future__ import annotations
 
@@ -14,10 +15,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.common.clock import FixedClock
 from services.common.runtime import make_engine
 from services.common.uow import UnitOfWork
+from services.contracts.messages import PlacementEnded
 from services.referral import store
 from services.referral.config import ReferralConfig
+from services.referral.domain import DirectPlacement
 from services.referral.handlers import personal_data
-from services.referral.messages import AwardRequest, CancelRequest, ParentChoice
+from services.referral.messages import (
+    AwardRequest,
+    CancelRequest,
+    DirectPlacementCreate,
+    LegalHoldRequest,
+    ParentChoice,
+)
 from tests.support.referral_builders import LATER, NOW, OWNER, draft, evaluated
 
 
@@ -137,3 +146,83 @@ def test_an_awarded_referral_is_erased_6_months_after_its_placement_ended(engine
             assert read(engine, rid).personal_data == "held"  # the hold blocks it
     timer(engine, now)
     assert read(engine, rid).personal_data == "erased"
+
+
+def direct_placement(engine, recorded_at, reference: str):
+    """A direct placement stored as the service stores it: its reference sealed under a
+    key of its own, named by its placement id (§13)."""
+    request = DirectPlacementCreate.model_validate({
+        "category": "RESIDENTIAL", "establishment_id": str(uuid.uuid4()),
+        "reason_code": "emergency", "justification": "placed out of hours",
+        "weekly_price": "4200.00", "child_reference": reference,
+    })
+    placement = DirectPlacement.record(OWNER, request, str(uuid.uuid4()), recorded_at)
+    with Session(engine) as session:
+        store.Store(session).add_direct_placement(placement)
+        session.commit()
+    return placement
+
+
+def placement_ended(engine, placement, ended_on, now) -> None:
+    """Contracts' ``placement_ended`` for the placement's key, as the consumer handles it."""
+    with timer_uow(engine, now) as uow:
+        personal_data.placement_ended(PlacementEnded(
+            occurred_at=now, placement_id=placement.placement_id, authority="KCC",
+            child_key_id=placement.placement_id, ended_on=ended_on), uow)
+        uow.commit()
+
+
+def timer_uow(engine, now):
+    uow = UnitOfWork(sessionmaker(engine)(), store.TABLES, "referral", FixedClock(now),
+                     actor={"role": "system", "service": "referral"})
+    uow.store = store.Store(uow.session)
+    return uow
+
+
+def child_of(engine, placement) -> dict:
+    with Session(engine) as session:
+        return store.Store(session).direct_placement_child(placement.direct_placement_id)
+
+
+def test_a_direct_placement_is_erased_6_months_after_its_placement_ended(engine):
+    """§13: contracts' ``placement_ended`` for a direct placement's key records its end;
+    the timer erases it after the authority's retention, never under a legal hold."""
+    now = NOW + timedelta(days=1500)
+    tag = uuid.uuid4().hex[:8]
+    old, newer, held, running = (
+        direct_placement(engine, now - timedelta(days=400), f"KCC-DP-{tag}-{n}")
+        for n in range(4))
+    placement_ended(engine, old, (now - timedelta(days=190)).date(), now)
+    placement_ended(engine, newer, (now - timedelta(days=170)).date(), now)
+    placement_ended(engine, held, (now - timedelta(days=300)).date(), now)
+    with timer_uow(engine, now) as uow:
+        personal_data.place_direct_placement_hold(
+            held.direct_placement_id, LegalHoldRequest(reason="tribunal appeal"), uow, OWNER)
+    assert child_of(engine, old)["placement_ended_on"] == (now - timedelta(days=190)).date()
+
+    assert timer(engine, now) >= 1
+
+    gone = child_of(engine, old)
+    assert gone["personal_data"] == "erased" and gone["child_reference"] == "erased"
+    assert child_of(engine, newer)["child_reference"] == f"KCC-DP-{tag}-1"
+    assert child_of(engine, held)["child_reference"] == f"KCC-DP-{tag}-2"
+    assert child_of(engine, running)["child_reference"] == f"KCC-DP-{tag}-3"
+    with Session(engine) as session:
+        audits = session.execute(text(
+            "SELECT action, after FROM referral.audit_log WHERE entity_id = :id "
+            "ORDER BY id"), {"id": old.placement_id}).all()
+        key = session.execute(text(
+            "SELECT count(*) FROM keys.data_keys WHERE key_id = :id"),
+            {"id": old.placement_id}).scalar()
+        erased_by_request = store.Store(session).direct_placements_of_child(
+            "KCC", store.Store(session).child_index("KCC", f"KCC-DP-{tag}-0"))
+    assert [a.action for a in audits] == ["direct_placement.placement_ended",
+                                          "direct_placement.personal_data_erased"]
+    assert audits[1].after["reason"].startswith("retention: ended before")
+    assert key == 0 and erased_by_request[0]["child_reference"] == "erased"
+    assert timer(engine, now) == 0  # nothing left: the erased one is not taken again
+
+    with timer_uow(engine, now) as uow:  # lifted, the held one goes at the next run
+        personal_data.lift_direct_placement_hold(held.direct_placement_id, uow, OWNER)
+    timer(engine, now)
+    assert child_of(engine, held)["personal_data"] == "erased"
