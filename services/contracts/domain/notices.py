@@ -2,7 +2,8 @@
 
 Pure builders: each takes plain records (no child data has a field in any of them, §13) and
 returns one release, JSON-ready (amounts as JSON numbers, times as UTC ``Z`` strings).
-Deadlines and applicability are in ``notice_rules``.
+Deadlines and applicability are in ``notice_rules``; a call-off's notices (UK4, UK6, UK7,
+UK11, UK12) in ``call_off_notices``, on the records and helpers here.
 
 Mapping, following Find a Tender's own OCDS (the UK extension, ``cabinetoffice/
 ocds_uk_extension``, and published releases such as ``ocds-h6vhtk-050ef2``, whose UK3 sits in
@@ -180,11 +181,11 @@ def supplier_party(s: Supplier) -> dict[str, Any]:
     return party
 
 
-def _ref(party: Mapping[str, Any]) -> dict[str, Any]:
+def party_ref(party: Mapping[str, Any]) -> dict[str, Any]:
     return {"id": party["id"], "name": party["name"]}
 
 
-def _document(code: str, release_id: str) -> dict[str, Any]:
+def notice_document(code: str, release_id: str) -> dict[str, Any]:
     return {
         "id": release_id,
         "documentType": DOCUMENT_TYPES[code],
@@ -196,7 +197,7 @@ def _document(code: str, release_id: str) -> dict[str, Any]:
     }
 
 
-def _release(ocid: str, release_id: str, at: datetime, tags: list[str],
+def base_release(ocid: str, release_id: str, at: datetime, tags: list[str],
              parties: list[dict[str, Any]], buyer: dict[str, Any]) -> dict[str, Any]:
     return {
         "ocid": ocid,
@@ -206,7 +207,7 @@ def _release(ocid: str, release_id: str, at: datetime, tags: list[str],
         "initiationType": "tender",
         "language": "en",
         "parties": parties,
-        "buyer": _ref(buyer),
+        "buyer": party_ref(buyer),
     }
 
 
@@ -283,7 +284,7 @@ def market_notice(
         "specialRegime": [LIGHT_TOUCH],
         "techniques": {"hasDynamicPurchasingSystem": True,
                        "dynamicPurchasingSystem": {"status": dps_status}},
-        "documents": [_document(code, release_id)],
+        "documents": [notice_document(code, release_id)],
     }
     if market.valid_from or market.valid_to:
         period: dict[str, str] = {}
@@ -318,200 +319,6 @@ def market_notice(
         if ended_on:
             tender["tenderPeriod"] = {**tender.get("tenderPeriod", {}),
                                       "endDate": end_of_day(ended_on)}
-    release = _release(ocid, release_id, at, _MARKET_TAGS[code], parties, buyer)
-    release["tender"] = tender
-    return release
-
-
-# --- a call-off's notices: UK4, UK6, UK7, UK11, UK12 -------------------------------------------
-
-
-def _call_off_tender(c: CallOff, status: str) -> dict[str, Any]:
-    tender: dict[str, Any] = {
-        "id": c.process_id,
-        "title": c.title or CATEGORY_TITLES.get(c.category, c.category),
-        "status": status,
-        "mainProcurementCategory": "services",
-        "specialRegime": [LIGHT_TOUCH],
-        "aboveThreshold": c.above_threshold,
-        "techniques": {"hasDynamicPurchasingSystem": True},
-        "competitive": not c.direct,
-    }
-    if c.direct:
-        tender["procurementMethod"] = "direct"
-        tender["procurementMethodDetails"] = "Direct award under the dynamic market"
-    else:
-        tender["procurementMethod"] = "selective"
-        tender["procurementMethodDetails"] = (
-            "Competitive flexible procedure: a call-off under the dynamic market, open to its "
-            "members only (Procurement Act 2023 s.34)"
-        )
-    if c.estimated_value is not None:
-        tender["value"] = {"amountGross": amount(c.estimated_value), "currency": CURRENCY}
-    return tender
-
-
-def _related(c: CallOff, config: NoticeConfig) -> list[dict[str, Any]]:
-    link: dict[str, Any] = {"id": "market", "relationship": ["framework"], "scheme": "ocid",
-                            "identifier": config.ocid(c.dps_id)}
-    if c.market_title:
-        link["title"] = c.market_title
-    return [link]
-
-
-def _call_off_release(code: str, c: CallOff, at: datetime, config: NoticeConfig, tags: list[str],
-                      supplier: Supplier | None = None) -> tuple[dict[str, Any], dict, dict | None]:
-    ocid = config.ocid(c.process_id)
-    buyer = buyer_party(c.authority, config)
-    parties = [{**buyer, "roles": ["buyer"]}]
-    sparty = None
-    if supplier is not None:
-        sparty = supplier_party(supplier)
-        parties.append({**sparty, "roles": ["supplier"]})
-    release = _release(ocid, f"{ocid}-{code}", at, tags, parties, buyer)
-    release["relatedProcesses"] = _related(c, config)
-    return release, buyer, sparty
-
-
-def tender_notice(c: CallOff, published_at: datetime, config: NoticeConfig) -> dict[str, Any]:
-    """UK4 (s.21): the referral's tender notice at publishing, with its closing time."""
-    release, _, _ = _call_off_release("UK4", c, published_at, config, ["tender"])
-    tender = _call_off_tender(c, "active")
-    if c.deadline is not None:
-        tender["tenderPeriod"] = {"startDate": timestamp(published_at),
-                                  "endDate": timestamp(c.deadline)}
-    tender["documents"] = [_document("UK4", release["id"])]
-    release["tender"] = tender
-    return release
-
-
-def award_notice(
-    c: CallOff,
-    supplier: Supplier,
-    *,
-    contract_id: str,
-    awarded_at: datetime,
-    weekly_price: Decimal,
-    config: NoticeConfig,
-    standstill_ends_on: date | None = None,
-    summaries_released_at: datetime | None = None,
-    bids_count: int | None = None,
-) -> dict[str, Any]:
-    """UK6 (s.50): after the assessment summaries (s.50(3)), before the contract is entered;
-    with the voluntary standstill when the authority chose one (s.51, §11.4)."""
-    release, _, sparty = _call_off_release("UK6", c, awarded_at, config, ["award"], supplier)
-    tender = _call_off_tender(c, "complete")
-    if bids_count is not None and not c.direct:
-        tender["numberOfTenderers"] = bids_count
-    award: dict[str, Any] = {
-        "id": c.process_id,
-        "status": "active",
-        "date": timestamp(awarded_at),
-        "value": annual_value(weekly_price),
-        "suppliers": [_ref(sparty)],
-        "aboveThreshold": c.above_threshold,
-        "mainProcurementCategory": "services",
-        "documents": [_document("UK6", release["id"])],
-    }
-    if summaries_released_at is not None:
-        award["assessmentSummariesDateSent"] = timestamp(summaries_released_at)
-    if standstill_ends_on is not None:
-        award["standstillPeriod"] = {"startDate": timestamp(awarded_at),
-                                     "endDate": end_of_day(standstill_ends_on)}
-    release["tender"] = tender
-    release["awards"] = [award]
-    release["contracts"] = [{"id": contract_id, "awardID": c.process_id, "status": "pending"}]
-    return release
-
-
-def _contract(c: CallOff, contract_id: str, weekly_price: Decimal, status: str,
-              start: date | None, end: date | None, code: str, release_id: str) -> dict:
-    contract: dict[str, Any] = {
-        "id": contract_id,
-        "awardID": c.process_id,
-        "status": status,
-        "value": annual_value(weekly_price),
-        "aboveThreshold": c.above_threshold,
-        "documents": [_document(code, release_id)],
-    }
-    if start or end:
-        contract["period"] = {k: v for k, v in (
-            ("startDate", timestamp(start) if start else None),
-            ("endDate", timestamp(end) if end else None)) if v}
-    return contract
-
-
-def contract_details_notice(
-    c: CallOff,
-    supplier: Supplier,
-    *,
-    contract_id: str,
-    entered_on: date,
-    weekly_price: Decimal,
-    config: NoticeConfig,
-    start_date: date | None = None,
-    at: datetime | None = None,
-) -> dict[str, Any]:
-    """UK7 (s.53): the placement agreement as entered, within 120 days of entering it. A light
-    touch contract needs no key performance indicators (§11.4)."""
-    when = at or datetime.combine(entered_on, datetime.min.time(), UTC)
-    release, _, sparty = _call_off_release("UK7", c, when, config, ["contract"], supplier)
-    contract = _contract(c, contract_id, weekly_price, "active", start_date, None, "UK7",
-                         release["id"])
-    contract["dateSigned"] = timestamp(entered_on)
-    contract["noAgreedMetricsRationale"] = (
-        "A light touch contract: no key performance indicators are required."
-    )
-    release["tender"] = _call_off_tender(c, "complete")
-    release["awards"] = [{"id": c.process_id, "status": "active", "suppliers": [_ref(sparty)]}]
-    release["contracts"] = [contract]
-    return release
-
-
-def termination_notice(
-    c: CallOff,
-    supplier: Supplier,
-    *,
-    contract_id: str,
-    ended_on: date,
-    planned: bool,
-    weekly_price: Decimal,
-    config: NoticeConfig,
-    start_date: date | None = None,
-    at: datetime | None = None,
-) -> dict[str, Any]:
-    """UK11 (s.80): the placement ended. Only whether it ended as planned or early is said:
-    the end reason (breakdown, step-down, child left care…) is about the child (§13)."""
-    when = at or datetime.combine(ended_on, datetime.min.time(), UTC)
-    release, _, sparty = _call_off_release("UK11", c, when, config, ["contractTermination"],
-                                           supplier)
-    contract = _contract(c, contract_id, weekly_price, "terminated", start_date, ended_on,
-                         "UK11", release["id"])
-    contract["terminationRationaleClassifications"] = [{
-        "scheme": "DPS-PLACEMENT-END",
-        "id": "completed" if planned else "endedEarly",
-        "description": "Placement ended as planned" if planned else "Placement ended early",
-    }]
-    release["tender"] = _call_off_tender(c, "complete")
-    release["awards"] = [{"id": c.process_id, "status": "active", "suppliers": [_ref(sparty)]}]
-    release["contracts"] = [contract]
-    return release
-
-
-def procurement_termination_notice(c: CallOff, at: datetime, outcome: str,
-                                   config: NoticeConfig) -> dict[str, Any]:
-    """UK12 (s.55): a published referral ``cancelled`` or ``unsuccessful`` (no compliant
-    tender). The commissioner's cancellation reason is never carried: it may describe the
-    child (§13)."""
-    if outcome not in ("cancelled", "unsuccessful"):
-        raise ValueError("outcome is cancelled or unsuccessful")
-    release, _, _ = _call_off_release("UK12", c, at, config, ["tenderCancellation"])
-    tender = _call_off_tender(c, outcome)
-    tender["statusDetails"] = (
-        "Procurement terminated by the authority" if outcome == "cancelled"
-        else "Procurement terminated: no suitable tender was received"
-    )
-    tender["finalStatusDate"] = timestamp(at)
-    tender["documents"] = [_document("UK12", release["id"])]
+    release = base_release(ocid, release_id, at, _MARKET_TAGS[code], parties, buyer)
     release["tender"] = tender
     return release

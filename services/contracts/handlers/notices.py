@@ -18,6 +18,7 @@ from services.common import paging
 from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.logging import get_logger
 from services.contracts import domain
+from services.contracts.domain import call_off_notices as cb
 from services.contracts.domain import notice_rules as rules
 from services.contracts.domain import notices as nb
 from services.contracts.handlers.common import bad_cursor, today
@@ -136,7 +137,7 @@ def record_published(event, uow, config) -> None:
         return
     deadline = event.deadline or (event.profile.deadline if event.profile else None)
     c = _call_off(uow, event, event.referral_id, title=event.title, deadline=deadline)
-    release = nb.tender_notice(c, event.occurred_at, config.notices())
+    release = cb.tender_notice(c, event.occurred_at, config.notices())
     _store(uow, key=f"UK4:{event.referral_id}", code="UK4", release=release,
            due_by=event.occurred_at.astimezone(UTC).date(), at=event.occurred_at,
            dps_id=event.dps_id, authority=event.authority, event_id=event.event_id)
@@ -150,7 +151,7 @@ def record_awarded(event, uow, config) -> None:
         return
     c = _call_off(uow, event, event.referral_id)
     supplier = uow.store.supplier(event.provider_id, event.provider_name)
-    release = nb.award_notice(
+    release = cb.award_notice(
         c, supplier, contract_id=event.placement_id, awarded_at=event.awarded_at,
         weekly_price=event.price.weekly_price, config=config.notices(),
         standstill_ends_on=event.standstill_ends_on,
@@ -171,7 +172,7 @@ def record_direct(event, uow, config) -> None:
         return
     c = _call_off(uow, event, event.direct_placement_id, direct=True)
     supplier = uow.store.supplier(event.provider_id, event.provider_name)
-    release = nb.award_notice(c, supplier, contract_id=event.placement_id,
+    release = cb.award_notice(c, supplier, contract_id=event.placement_id,
                               awarded_at=event.occurred_at, weekly_price=event.weekly_price,
                               config=config.notices())
     _store(uow, key=f"UK6:{event.direct_placement_id}", code="UK6", release=release,
@@ -195,7 +196,7 @@ def record_terminated(event, uow, config, outcome: str) -> None:
         if not published:
             return
     c = _call_off(uow, event, event.referral_id)
-    release = nb.procurement_termination_notice(c, event.occurred_at, outcome,
+    release = cb.procurement_termination_notice(c, event.occurred_at, outcome,
                                                 config.notices())
     _store(uow, key=f"UK12:{event.referral_id}", code="UK12", release=release,
            due_by=event.occurred_at.astimezone(UTC).date(), at=event.occurred_at,
@@ -225,7 +226,7 @@ def raise_contract_details(uow, p: domain.Placement, config) -> None:
     if c is None or p.entered_on is None:
         return
     supplier = uow.store.supplier(p.provider_id, p.provider_name or None)
-    release = nb.contract_details_notice(
+    release = cb.contract_details_notice(
         c, supplier, contract_id=p.placement_id, entered_on=p.entered_on,
         weekly_price=p.awarded_weekly_price, config=config.notices(),
         start_date=p.start_date, at=uow.now())
@@ -249,7 +250,7 @@ def placement_ended(uow, p: domain.Placement, config) -> None:
     if c is None or p.ended_on is None:
         return
     supplier = uow.store.supplier(p.provider_id, p.provider_name or None)
-    release = nb.termination_notice(
+    release = cb.termination_notice(
         c, supplier, contract_id=p.placement_id, ended_on=p.ended_on,
         planned=p.end_reason is domain.EndReason.PLANNED,
         weekly_price=p.awarded_weekly_price, config=config.notices(),
