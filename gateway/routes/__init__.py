@@ -2,7 +2,7 @@
 
 from importlib import import_module
 
-AREAS = ("system", "keys", "audit", "qualification", "referrals", "contracts",
+AREAS = ("system", "keys", "audit", "qualification", "markets", "referrals", "contracts",
          "notifications", "personal_data", "documents")
 
 
