@@ -26,7 +26,7 @@ HERE = Path(__file__).parent
 GOVUK_DIST = HERE / "node_modules" / "govuk-frontend" / "dist" / "govuk"
 STATIC = HERE / "static"
 SERVICE_NAME = "Children's placements DPS"
-VIEWS = ("sign_in", "home", "people", "establishments", "applications", "referrals",
+VIEWS = ("sign_in", "home", "people", "establishments", "applications", "referrals", "bids",
          "placements", "publication", "notices", "audit", "child", "notifications",
          "memberships", "inspections", "dps_settings", "categories", "uplifts", "benchmarks",
          "cost_shares", "reviews", "phone")
