@@ -1,5 +1,9 @@
 """Published language of the contracts service (DESIGN rule 2, RULES §7).
 
+Longer than 400 lines on purpose: it is the one module other services and the gateway
+import, so the whole published language (requests, views, consumed and emitted events) stays
+in one place where a consumer finds it.
+
 - Requests the gateway validates before calling contracts by RPC (``extra="forbid"``).
 - Events contracts consumes from the referral service (``ReferralAwarded``,
   ``DirectPlacementRecorded``): the shapes contracts relies on; unknown fields are ignored.

@@ -1,5 +1,8 @@
 """Every message comes from a template (RULES §8).
 
+Just over 400 lines: one context model per message type beside the filters that format
+them, so that what a template may print is read in one place.
+
 ``render(message_type, context, base_url=...)`` validates ``context`` against the message
 type's context model (:data:`CONTEXTS`), then renders ``templates/<message_type>/``:
 ``subject.txt.j2``, ``body.txt.j2``, ``body.html.j2`` (autoescaped) and, for the types

@@ -1,5 +1,8 @@
 """qualification service: thin nameko entrypoints (DESIGN: inside a service).
 
+Just over 400 lines because it lists every entrypoint of the service, a few lines each,
+and nothing else: splitting it would split one nameko service class in two.
+
 Each entrypoint parses its message with ``messages``, calls one handler (``handlers/``,
 the use cases: access by RULES §10 in ``access.py``, the rules in ``domain/``, audit §9
 and outbox in one unit of work) and returns the handler's dump.

@@ -1,5 +1,8 @@
 """The referral service's repository: ``Store``, bound to a unit of work's session.
 
+Just over 400 lines: it is the one class through which handlers reach persistence, and its
+queries are its methods.
+
 ``get`` assembles a ``Referral`` aggregate (locking its row ``FOR UPDATE`` when asked);
 ``save`` writes back only the rows that changed since they were loaded (so publishing to
 1,000 establishments inserts 1,000 invitations once, and a bid touches one row). The other
