@@ -82,16 +82,21 @@ def download(referral_id, attachment_id):
     return file_response(found)
 
 
+def _with_reason(referral_id: str, model, field: str, label: str, done: str, method: str):
+    """A hold or an erasure (§13): the reason typed in ``field``, then the referral call."""
+    try:
+        body = model.model_validate(_reason(field, label))
+    except REFUSED as exc:
+        return show(referral_id, errors=_errors(exc, field))
+    return _act(referral_id, done, method, body.model_dump(mode="json"), reason_field=field)
+
+
 @bp.post("/referrals/<referral_id>/child/legal-hold")
 @signed_in(*OWNER)
 def hold(referral_id):
-    try:
-        body = LegalHoldRequest.model_validate(_reason("hold_reason", "Reason for the hold"))
-    except REFUSED as exc:
-        return show(referral_id, errors=_errors(exc, "hold_reason"))
-    return _act(referral_id, "The legal hold is recorded: the personal data cannot be erased "
-                "until it is lifted.", "place_legal_hold", body.model_dump(mode="json"),
-                reason_field="hold_reason")
+    return _with_reason(referral_id, LegalHoldRequest, "hold_reason", "Reason for the hold",
+                        "The legal hold is recorded: the personal data cannot be erased "
+                        "until it is lifted.", "place_legal_hold")
 
 
 @bp.post("/referrals/<referral_id>/child/legal-hold/lift")
@@ -103,13 +108,9 @@ def lift(referral_id):
 @bp.post("/referrals/<referral_id>/child/erasure")
 @signed_in(*OWNER)
 def erase(referral_id):
-    try:
-        body = ErasureRequest.model_validate(_reason("erase_reason", "Why is it erased"))
-    except REFUSED as exc:
-        return show(referral_id, errors=_errors(exc, "erase_reason"))
-    return _act(referral_id, "The child's personal data is erased: every copy is unreadable "
-                "now.", "erase_child_data", body.model_dump(mode="json"),
-                reason_field="erase_reason")
+    return _with_reason(referral_id, ErasureRequest, "erase_reason", "Why is it erased",
+                        "The child's personal data is erased: every copy is unreadable now.",
+                        "erase_child_data")
 
 
 # --- subject rights per child reference (§13) -----------------------------------------------
