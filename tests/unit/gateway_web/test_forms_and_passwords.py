@@ -105,6 +105,23 @@ def test_a_refused_later_deadline_shows_the_services_reason(monkeypatch):
         referrals.extend.__wrapped__("r1")
     assert shown["e"] == [{"field": "deadline",
                            "text": "New deadline: Must be later than the current deadline"}]
+    # a model's refusal is a pydantic ValidationError, which is a ValueError too: it must
+    # reach the error summary as the model's reason, not as "enter a date and time"
+    from pydantic import BaseModel, ValidationError
+
+    class Later(BaseModel):
+        deadline: int
+
+    try:
+        Later.model_validate({"deadline": "soon"})
+    except ValidationError as exc:
+        invalid = exc
+    monkeypatch.setattr(referrals, "rpc", lambda *a: (_ for _ in ()).throw(invalid))
+    shown.clear()
+    with app.test_request_context("/", method="POST", data={"deadline": "2026-12-10T12:00"}):
+        referrals.extend.__wrapped__("r1")
+    assert [e["field"] for e in shown["e"]] == ["deadline"]
+    assert "enter a date and time" not in shown["e"][0]["text"]
     with pytest.raises(NotFound):  # 403 and 404: the error page (§10)
         refusal(NotFound("no such referral"))
 
