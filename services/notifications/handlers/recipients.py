@@ -34,7 +34,7 @@ def provider_registered(event: qm.ProviderRegistered, uow) -> None:
 
 
 def establishment_contacts_changed(event: qm.EstablishmentContactsChanged, uow) -> None:
-    """An establishment registered or changed its contacts (RULES §8 recipients): the
+    """An establishment changed its contacts (RULES §8 recipients): the
     newest event wins (``messages.EstablishmentContacts``)."""
     contacts = contacts_of(event)
     if uow.store.upsert_contacts(

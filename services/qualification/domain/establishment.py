@@ -45,8 +45,11 @@ class Establishment(MembershipCommands, TimedChanges):
 
     @classmethod
     def register(cls, provider_id: str, request: m.EstablishmentCreate) -> Establishment:
-        """A new establishment of ``provider_id`` (§4); its contacts are announced (§8)."""
-        est = cls(
+        """A new establishment of ``provider_id`` (§4). Nothing is announced: no one is told
+        about an establishment before it applies, and every event that leads to a message
+        (§8: the membership events, a referral's invitation snapshot) carries its contacts
+        itself. Only a later change of contacts is announced (``update``)."""
+        return cls(
             id=new_id(),
             provider_id=provider_id,
             name=request.name,
@@ -60,8 +63,6 @@ class Establishment(MembershipCommands, TimedChanges):
             urn=request.urn,
             capacity=request.capacity,
         )
-        est.events.append(est._contacts_event())
-        return est
 
     def _contacts_event(self) -> m.EstablishmentContactsChanged:
         return m.EstablishmentContactsChanged(

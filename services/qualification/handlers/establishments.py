@@ -19,7 +19,8 @@ DETAILS = ("name", "address", "capacity", "contacts")
 
 
 def create_establishment(command: m.EstablishmentCreate, uow, principal: dict | None) -> dict:
-    """§4: a provider registers one of its own establishments; contacts announced (§8)."""
+    """§4: a provider registers one of its own establishments (no event: see
+    ``Establishment.register``)."""
     principal = access.require_role(principal, *access.PROVIDER)
     with uow:
         now = uow.now()

@@ -224,7 +224,6 @@ def test_each_event_is_emitted_once_per_state_change_and_survives_a_relay_restar
     with call(LEAD) as q:
         q.decide_application(app["id"], samples.decision_body(config))
     expected = {
-        "establishment_contacts_changed": 1,
         "application_decided": 1,
         "membership_admitted": 1,
     }
@@ -338,7 +337,6 @@ def test_expiring_evidence_is_reminded_once_then_suspends_on_expiry_by_the_timer
     assert not {e["id"] for e in ests} & {e["establishment_id"] for e in eligible}
     for est in ests:
         assert events.types(est["id"]) == {
-            "establishment_contacts_changed": 1,
             "application_decided": 1,
             "membership_admitted": 1,
             "evidence_expiring": 1,
@@ -630,7 +628,7 @@ def test_renewal_reverification_removal_and_contact_changes(service, call, relay
         assert again["status"] == "draft"
     wait_for(lambda: events.types(est["id"])["membership_removed"] == 1, 15, "the removal")
     kinds = events.types(est["id"])
-    assert kinds["establishment_contacts_changed"] == 2
+    assert kinds["establishment_contacts_changed"] == 1  # the change, not the registration
     assert kinds["membership_suspended"] == 1 and kinds["reverification_due"] <= 1
     contacts = [p for t, p in events.about(est["id"]) if t == "establishment_contacts_changed"]
     assert contacts[-1]["contacts"] == [

@@ -74,22 +74,26 @@ def _request(**changes) -> m.EstablishmentCreate:
     return m.EstablishmentCreate.model_validate({**body, **changes})
 
 
-def test_registration_announces_the_contacts():
+def test_registration_announces_nothing_and_a_change_of_contacts_is_announced_whole():
+    """§8: no one is told of an establishment before it applies (the membership events
+    carry its contacts); a change of contacts is announced with every field."""
     est = Establishment.register("provider-1", _request())
+    assert est.events == []
+    est.update(m.EstablishmentUpdate.model_validate(
+        {"contacts": [{"name": "Cy", "email": "cy@downs-school.org.uk"}]}))
     (event,) = est.events
     assert isinstance(event, m.EstablishmentContactsChanged)
     assert event.model_dump(mode="json", exclude={"event_id", "occurred_at", "request_id"}) == {
         "establishment_id": est.id,
         "provider_id": "provider-1",
         "contacts": [
-            {"name": "Ann", "email": "ann@downs-school.org.uk", "phone": None, "sms_opt_in": False}
+            {"name": "Cy", "email": "cy@downs-school.org.uk", "phone": None, "sms_opt_in": False}
         ],
     }
 
 
 def test_update_changes_details_and_announces_new_contacts_only():
     est = Establishment.register("provider-1", _request())
-    est.events.clear()
     est.update(m.EstablishmentUpdate(capacity=12, name="Downs House"))
     assert (est.capacity, est.name, est.events) == (12, "Downs House", [])
     same = [{"name": "Ann", "email": "ann@downs-school.org.uk"}]
