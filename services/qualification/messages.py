@@ -1068,8 +1068,9 @@ class MarketInvitation(EventBase):
 class EstablishmentContactsChanged(EventBase):
     """Who to alert for an establishment (RULES §8): sent when its contacts change (not at
     registration: the membership events and referral invitations carry the contacts they
-    need, so registering costs no event and no consumer's transaction). The shape of ``services.notifications.messages.EstablishmentContacts``
-    exactly (that model forbids other fields); the latest by ``occurred_at`` wins."""
+    need, so registering costs no event and no consumer's transaction). The shape of
+    ``services.notifications.messages.EstablishmentContacts`` exactly (that model forbids
+    other fields); the latest by ``occurred_at`` wins."""
 
     event_type: ClassVar[str] = "establishment_contacts_changed"
     establishment_id: str
