@@ -197,16 +197,19 @@ def contact_to_row(c: d.Contact) -> dict:
     return asdict(c)
 
 
-def contact_from_row(r: Any) -> d.Contact:
-    return d.Contact(r.name, r.email, r.phone, r.sms_opt_in)
+def contacts_from_json(items: list[list]) -> list[d.Contact]:
+    """``[[name, email, phone, sms_opt_in], ...]`` (``establishments._children_json``)."""
+    return [d.Contact(name, email, phone, sms) for name, email, phone, sms in items]
 
 
 def inspection_to_row(j: d.InspectionJudgement, at: datetime) -> dict:
     return {"body": j.body, "grade": j.grade, "date": j.date, "recorded_at": at}
 
 
-def inspection_from_row(r: Any) -> d.InspectionJudgement:
-    return d.InspectionJudgement(r.body, r.grade, r.date)
+def inspections_from_json(items: list[list]) -> list[d.InspectionJudgement]:
+    """``[[body, grade, "YYYY-MM-DD"], ...]`` (``establishments._children_json``)."""
+    return [d.InspectionJudgement(body, grade, date.fromisoformat(on))
+            for body, grade, on in items]
 
 
 def milestone_to_row(st: d.Milestone) -> dict:
