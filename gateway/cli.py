@@ -67,9 +67,12 @@ def gateway(host, port, threads) -> None:
     from waitress import serve
 
     from gateway.app import create_app
+    from services.common.runtime import freeze_startup_heap
 
-    serve(create_app(), host=host, port=port or get_settings().gateway_port,
-          threads=threads, ident="dps")
+    app = create_app()
+    freeze_startup_heap()
+    serve(app, host=host, port=port or get_settings().gateway_port, threads=threads,
+          ident="dps")
 
 
 @main.command()

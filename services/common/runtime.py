@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import time
 import weakref
@@ -146,12 +147,25 @@ class Database(DependencyProvider):
         return Db(self, worker_ctx)
 
 
+def freeze_startup_heap() -> None:
+    """Take what starting the process allocated (modules, models, schemas, the app) out of
+    the garbage collector's sight (``gc.freeze``), so a full collection scans only what
+    has been allocated since. Issue 10: full collections of 70-200 ms, one about every
+    thousand requests in each process, were the slowest 1 % of writes."""
+    gc.collect()
+    gc.freeze()
+
+
 class RequestContext(DependencyProvider):
-    """Binds ``service`` and ``request_id`` to the worker's log lines (DESIGN: logging)."""
+    """Binds ``service`` and ``request_id`` to the worker's log lines (DESIGN: logging);
+    every service has one, so it also freezes the started heap (``freeze_startup_heap``)."""
 
     def setup(self):
         configure(self.container.service_name, get_settings().log_level)
         self._started = weakref.WeakKeyDictionary()
+
+    def start(self):
+        freeze_startup_heap()
 
     def get_dependency(self, worker_ctx):
         return CallContext(worker_ctx.data)
