@@ -147,7 +147,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reads", type=int, default=300, help="reads per round")
     parser.add_argument("--writes", type=int, default=480, help="8-client writes per round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     steal_at_start = steal_share()
     stack = start_stack()
@@ -181,7 +181,7 @@ def main() -> None:
                     args.reads))
                 raw_rounds.append(timed(
                     lambda: rpc.qualification.get_establishment(created["id"]), args.reads))
-                one.append(writes_per_second(stack.url, key, args.writes // 4, 1))
+                one.append(writes_per_second(stack.url, key, args.writes // 2, 1))
                 before = cpu_seconds(pids)
                 eight.append(writes_per_second(stack.url, key, args.writes, 8))
                 after = cpu_seconds(pids)
