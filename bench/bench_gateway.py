@@ -34,6 +34,7 @@ os.environ.setdefault("DPS_LOG_LEVEL", "WARNING")
 import argparse  # noqa: E402
 import json  # noqa: E402
 import statistics  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
@@ -137,10 +138,43 @@ def insert_floor(total: int, clients: int) -> float:
     return total / (time.perf_counter() - started)
 
 
-def steal_share() -> tuple[int, int]:
-    """(steal, all) CPU ticks so far (/proc/stat): time the hypervisor took from us."""
+def machine_ticks() -> tuple[int, int, int]:
+    """(busy, stolen, all) CPU ticks of the whole machine so far (/proc/stat)."""
     ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return ticks[7], sum(ticks)
+    return sum(ticks) - ticks[3] - ticks[4] - ticks[7], ticks[7], sum(ticks)
+
+
+def share(before: tuple[int, int, int], after: tuple[int, int, int], field: int) -> float:
+    return 100 * (after[field] - before[field]) / max(1, after[2] - before[2])
+
+
+class LockWaits:
+    """Samples ``pg_stat_activity`` every 10 ms while entered: the share of samples in
+    which a backend of the bench database waits on a lock (the audit-chain convoy of
+    issue 10 showed as waiters in 96-99 % of samples)."""
+
+    def __init__(self):
+        self.samples = self.waiting = 0
+
+    def _run(self) -> None:
+        dsn = libpq_url(os.environ["DATABASE_URL"])
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            while not self._stop.wait(0.01):
+                waiting = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock'").fetchone()[0]
+                self.samples += 1
+                self.waiting += waiting > 0
+
+    def __enter__(self) -> LockWaits:  # may be entered again: the counts add up
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def main() -> None:
@@ -149,9 +183,10 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=480, help="8-client writes per round")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    steal_at_start = steal_share()
+    at_start = machine_ticks()
     stack = start_stack()
     gateway_rounds, raw_rounds, one, eight, cpu_rounds = [], [], [], [], []
+    busy_one, busy_eight, locks = [], [], LockWaits()
     try:
         _, key = register(stack.url)
         http = requests.Session()
@@ -181,9 +216,13 @@ def main() -> None:
                     args.reads))
                 raw_rounds.append(timed(
                     lambda: rpc.qualification.get_establishment(created["id"]), args.reads))
+                ticks = machine_ticks()
                 one.append(writes_per_second(stack.url, key, args.writes // 2, 1))
-                before = cpu_seconds(pids)
-                eight.append(writes_per_second(stack.url, key, args.writes, 8))
+                busy_one.append(share(ticks, machine_ticks(), 0))
+                before, ticks = cpu_seconds(pids), machine_ticks()
+                with locks:
+                    eight.append(writes_per_second(stack.url, key, args.writes, 8))
+                busy_eight.append(share(ticks, machine_ticks(), 0))
                 after = cpu_seconds(pids)
                 cpu_rounds.append({n: (after[n] - before[n]) * 1000 / args.writes
                                    for n in pids})
@@ -191,7 +230,7 @@ def main() -> None:
         floor_eight = insert_floor(args.writes * 2, 8)
     finally:
         stack.stop_all()
-    steal_at_end = steal_share()
+    at_end = machine_ticks()
 
     def mid(rounds, measure):
         return statistics.median(measure(r) for r in rounds)
@@ -215,8 +254,12 @@ def main() -> None:
     cpu = {n: statistics.median(r[n] for r in cpu_rounds) for n in pids}
     print("CPU ms per write (8 clients), by process: " + ", ".join(
         f"{n} {ms:.1f}" for n, ms in sorted(cpu.items(), key=lambda kv: -kv[1]) if ms >= 0.1))
-    stolen = (steal_at_end[0] - steal_at_start[0]) / max(1, steal_at_end[1] - steal_at_start[1])
-    print(f"CPU time taken by the hypervisor (steal) during the run: {100 * stolen:.1f} %")
+    print(f"machine CPU busy while writing (both cores): 1 client "
+          f"{statistics.median(busy_one):.0f} %, 8 clients {statistics.median(busy_eight):.0f} %;"
+          f" samples with a backend waiting on a lock (8 clients): "
+          f"{100 * locks.waiting / max(1, locks.samples):.1f} % of {locks.samples}")
+    print(f"CPU time taken by the hypervisor (steal) during the run: "
+          f"{share(at_start, at_end, 1):.1f} %")
 
 
 if __name__ == "__main__":
