@@ -16,12 +16,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
 
-import holidays
-
+from services.common.calendar import add_working_days, is_working_day, london_date
 from services.common.errors import InvalidInput
 from services.referral.messages import ProcurementView
 
@@ -127,37 +125,6 @@ def min_tender_hours(category_hours: int, regime: str) -> int:
     return max(category_hours, 0)
 
 
-@lru_cache(maxsize=64)
-def bank_holidays(year: int) -> frozenset[date]:
-    """Bank holidays of England and Wales in ``year`` (substitute days included)."""
-    days: set[date] = set()
-    for subdiv in ("ENG", "WLS"):
-        days.update(holidays.country_holidays("GB", subdiv=subdiv, years=year))
-    return frozenset(days)
-
-
-def add_working_days(start: date, n: int) -> date:
-    """The ``n``-th working day after ``start`` (``start`` itself never counts)."""
-    day = start
-    while n:
-        day += timedelta(days=1)
-        if day.weekday() < 5 and day not in bank_holidays(day.year):
-            n -= 1
-    return day
-
-
-def _london_date(at: datetime) -> date:
-    utc = at.astimezone(UTC)
-
-    def last_sunday(month: int) -> date:
-        last = date(utc.year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
-        return last - timedelta(days=(last.weekday() + 1) % 7)
-
-    start = datetime.combine(last_sunday(3), time(1), UTC)
-    end = datetime.combine(last_sunday(10), time(1), UTC)
-    return (utc + timedelta(hours=1)).date() if start <= utc < end else utc.date()
-
-
 def standstill_ends_on(awarded_at: datetime, working_days: int | None,
                        regime: str) -> date | None:
     """§11.4, s.51(3)(e),(f): the last day of a voluntary standstill of ``working_days``
@@ -172,12 +139,12 @@ def standstill_ends_on(awarded_at: datetime, working_days: int | None,
     if working_days < MIN_STANDSTILL_WORKING_DAYS:
         raise InvalidInput.at(["standstill_working_days"], "must be at least 8 working days "
                               "(s.51(2))")
-    return standstill_last_day(_london_date(awarded_at), working_days)
+    return standstill_last_day(london_date(awarded_at), working_days)
 
 
 def standstill_last_day(award_day: date, working_days: int) -> date:
     """s.51(2): the standstill is the period of ``working_days`` working days *beginning
     with* the day the award notice is published (here the award day): its last day."""
-    if award_day.weekday() < 5 and award_day not in bank_holidays(award_day.year):
+    if is_working_day(award_day):
         return add_working_days(award_day, working_days - 1)
     return add_working_days(award_day, working_days)
