@@ -147,11 +147,13 @@ class Database(DependencyProvider):
         return Db(self, worker_ctx)
 
 
+@functools.cache
 def freeze_startup_heap() -> None:
     """Take what starting the process allocated (modules, models, schemas, the app) out of
     the garbage collector's sight (``gc.freeze``), so a full collection scans only what
     has been allocated since. Issue 10: full collections of 70-200 ms, one about every
-    thousand requests in each process, were the slowest 1 % of writes."""
+    thousand requests in each process, were the slowest 1 % of writes. Once per process
+    (a test process starts many containers)."""
     gc.collect()
     gc.freeze()
 

@@ -3,7 +3,7 @@ finds it from the home page, sees the due list and the feed, filters the feed by
 marks a notice published on Find a Tender, after which it leaves the due list; the contract
 manager reads it too; a commissioner cannot. Notices come from a dynamic market's events,
 delivered to the contracts service's queues as qualification and the referral service send
-them (with the fields of /work/wt/ISSUE14.md). axe-core checks every page visited."""
+them (with the fields of their published messages). axe-core checks every page visited."""
 
 from __future__ import annotations
 

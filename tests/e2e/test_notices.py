@@ -1,18 +1,17 @@
 """Issue 14's notices on the real stack (RULES §11.4, §13, §10), over HTTP.
 
-- Under the PCR 2015 DPS that exists on main, the real flows (a provider admitted by the lead,
+- Under the PCR 2015 DPS (the default market), the real flows (a provider admitted by the lead,
   a referral published and cancelled by a commissioner) raise no Procurement Act notice.
-- A dynamic market's events, shaped as /work/wt/ISSUE14.md names their fields, delivered to
-  the contracts service's queues as qualification and the referral service will send them:
+- A dynamic market's events, with the fields of the published messages
+  (``services.qualification.messages``, ``services.referral.messages``), delivered to the
+  contracts service's queues as qualification and the referral service send them:
   every notice is listed by ``GET /api/v1/notices`` for the lead, validates against the OCDS
   1.1 release schema merged with the UK profile's extensions (tests/support/ocds_uk.py),
   carries its ``noticeType`` and none of the child's data; the commissioner's start within
   the voluntary standstill is a 409 naming it; the due list and marking published.
-- With ``market``'s half of issue 14 (merged into main): a real dynamic market through
-  qualification, two admissions, a call-off above the threshold bid on, evaluated and
-  awarded with a voluntary standstill, started and ended, a cancellation, a removal and the
-  end of the market raise every notice. Those tests still skip, saying why, on a stack
-  without ``/api/v1/markets``.
+- A real dynamic market through qualification, two admissions, a call-off above the
+  threshold bid on, evaluated and awarded with a voluntary standstill, started and ended, a
+  cancellation, a removal and the end of the market raise every notice.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
-import pytest
 from sqlalchemy import text
 
 from services.common.runtime import make_engine
@@ -32,11 +30,6 @@ from tests.support.fixtures import Api
 from tests.support.infra import wait_for
 from tests.support.ocds_uk import leaked, notice_types, validate_release
 from tests.support.referral_market import CATEGORY, Market, bid_body, north_of, ok
-
-PRODUCER_MISSING = (
-    "needs the producer half of issue 14 (helper 'market', branch f-market): "
-    "/api/v1/markets and the ISSUE14 event fields are not on this stack; unskip after merging"
-)
 
 
 def notices(api_client, **params) -> list[dict]:
@@ -77,8 +70,7 @@ def test_s11_4_the_pcr_dps_flows_on_main_raise_no_procurement_act_notice(stack, 
     lead = api("lead")
     assert [n for n in notices(lead) if referral_id in n["ocid"]] == []
     dps = ok(lead.get("/api/v1/dps"))
-    if dps.get("regime") not in (None, ev.PCR):
-        pytest.skip("the default market on this stack is not the PCR 2015 DPS")
+    assert dps.get("regime") in (None, ev.PCR), "the default market is the PCR 2015 DPS"
 
 
 def test_s11_4_a_dynamic_markets_notices_over_http(stack, api):
@@ -151,11 +143,9 @@ def test_s11_4_notices_are_in_the_openapi_document(stack, api):
 
 
 def test_s11_4_the_real_producer_raises_the_market_notices(stack, api):
-    """Needs ``market``'s half of issue 14: the lead creates, establishes and ends a dynamic
-    market through qualification; its UK13, UK14 and UK16 follow."""
+    """The lead creates, establishes and ends a dynamic market through qualification; its
+    UK13, UK14 and UK16 follow."""
     lead = api("lead")
-    if lead.get("/api/v1/markets").status_code != 200:
-        pytest.skip(PRODUCER_MISSING)
     start = date.today() + timedelta(days=1)
     created = ok(lead.post("/api/v1/markets", json={
         "regime": ev.PA, "title": f"Dynamic market {uid()[:8]}",
@@ -227,8 +217,6 @@ def test_s11_4_a_real_dynamic_market_and_call_off_raise_every_notice(stack, api)
     market ends (UK16). Each validates, is typed and holds none of the referral's child
     data; the market's fee (s.38) is the awarded supplier's."""
     lead = api("lead")
-    if lead.get(f"{V1}/markets").status_code != 200:
-        pytest.skip(PRODUCER_MISSING)
     market = Market(stack, api)
     today = date.today()
     dps_id = ok(market.lead.post(f"{V1}/markets", json={

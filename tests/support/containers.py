@@ -5,6 +5,7 @@ test arguments of the same name)::
 
     engine = engine_fixture()
     service = service_fixture(QualificationService)
+    rpc = rpc_fixture("contracts")
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.runtime import make_engine
 
@@ -39,6 +41,26 @@ def service_fixture(cls):
         return container
 
     return service
+
+
+def rpc_fixture(service_name: str):
+    """A fixture: ``rpc(principal)`` → a proxy to ``service_name`` calling as that
+    principal (the gateway's context); the proxies are stopped after the test."""
+
+    @pytest.fixture
+    def rpc(config):
+        proxies = []
+
+        def make(principal: dict | None = None):
+            holder = ClusterRpcProxy(config, context_data=principal_context(principal))
+            proxies.append(holder)
+            return getattr(holder.start(), service_name)
+
+        yield make
+        for holder in proxies:
+            holder.stop()
+
+    return rpc
 
 
 def principal_context(principal: dict | None) -> dict:

@@ -1,5 +1,5 @@
-"""Events of a dynamic market and its call-offs, with the fields as /work/wt/ISSUE14.md's
-event contract names them (qualification's ``market_*`` and membership events, the referral
+"""Events of a dynamic market and its call-offs, with the fields as the published messages
+name them (qualification's ``market_*`` and membership events, the referral
 service's call-off fields), for the contracts notices tests (RULES §11.4). Payload dicts, as
 the outbox relay publishes them; each carries a distinctive child data set where the
 producer's real event would (the referral's full record, a cancellation reason) so that a
@@ -137,7 +137,7 @@ def referral_unsuccessful(referral_id: str, dps_id: str, regime: str = PA,
 
 def award_fields(dps_id: str, regime: str = PA, *, standstill_ends_on: date | None = None,
                  at: datetime | None = None) -> dict[str, Any]:
-    """The fields ISSUE14 adds to ``referral_awarded``."""
+    """The call-off fields of ``referral_awarded`` (RULES §11.3)."""
     at = at or datetime.now(UTC)
     return {
         **call_off_fields(dps_id, regime),

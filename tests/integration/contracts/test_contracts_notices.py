@@ -1,6 +1,6 @@
 """Procurement Act notices from the contracts service in a real nameko container on real
 RabbitMQ and PostgreSQL (RULES §11.4): the events of a dynamic market and its call-offs, with
-the fields as /work/wt/ISSUE14.md names them, raise each notice once; every release validates
+the fields RULES §11.2-§11.4 name, raise each notice once; every release validates
 against the OCDS 1.1 release schema merged with the UK profile, carries its ``noticeType`` and
 none of the child's data; the same flow under the PCR 2015 DPS raises none; the lead reads the
 feed and the due list and marks a notice published."""
@@ -10,38 +10,26 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import func, select
 
 from services.common.errors import Conflict, Forbidden
 from services.contracts import store
 from services.contracts.service import ContractsService
 from tests.support import notices_events as ev
-from tests.support.containers import engine_fixture, principal_context, service_fixture
+from tests.support.containers import engine_fixture, rpc_fixture, service_fixture
 from tests.support.contracts_events import award_payload, publish, uid
 from tests.support.infra import wait_for
 from tests.support.ocds_uk import leaked, notice_types, validate_release
 
 engine = engine_fixture()
 contracts = service_fixture(ContractsService)
+rpc = rpc_fixture("contracts")
 
 LEAD = {"id": "lead-1", "role": "lead"}
 MANAGER = {"id": "cm", "role": "contract_manager"}
 KCC = {"id": "k1", "role": "commissioner", "authority": "KCC"}
 
 
-@pytest.fixture
-def rpc(config):
-    proxies = []
-
-    def make(principal: dict | None = None):
-        holder = ClusterRpcProxy(config, context_data=principal_context(principal))
-        proxies.append(holder)
-        return holder.start().contracts
-
-    yield make
-    for holder in proxies:
-        holder.stop()
 
 
 def notices_of(engine, *keys: str) -> dict:

@@ -8,7 +8,6 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_hook
 from sqlalchemy import func, select
 
@@ -16,7 +15,7 @@ from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.runtime import rpc as rpc_entrypoint
 from services.contracts import store
 from services.contracts.service import ContractsService
-from tests.support.containers import engine_fixture, principal_context, service_fixture
+from tests.support.containers import engine_fixture, rpc_fixture, service_fixture
 from tests.support.contracts_events import (
     award_payload,
     direct_payload,
@@ -29,21 +28,9 @@ from tests.support.infra import wait_for
 
 engine = engine_fixture()
 contracts = service_fixture(ContractsService)
+rpc = rpc_fixture("contracts")
 
 
-@pytest.fixture
-def rpc(config):
-    """``rpc(principal)`` → a proxy calling as that principal (the gateway's context)."""
-    proxies = []
-
-    def make(principal: dict | None = None):
-        holder = ClusterRpcProxy(config, context_data=principal_context(principal))
-        proxies.append(holder)
-        return holder.start().contracts
-
-    yield make
-    for holder in proxies:
-        holder.stop()
 
 
 def rows(engine, query):

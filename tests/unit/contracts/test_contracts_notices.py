@@ -1,5 +1,5 @@
 """The Procurement Act notices of a dynamic market and its call-offs (RULES §11.4), raised by
-the contracts handlers from the events as /work/wt/ISSUE14.md names their fields, with a fake
+the contracts handlers from the events as the published messages name their fields, with a fake
 unit of work: each is an OCDS 1.1 release valid against the UK profile, carries its
 ``noticeType``, links the market by ``relatedProcesses`` and holds none of the child's data;
 a PCR 2015 DPS flow raises none."""
