@@ -1,6 +1,6 @@
 """Reads and writes through the gateway, side by side with their floors (issue 10).
 
-Run: ``python bench/bench_gateway.py [--reads N] [--writes N] [--rounds N]``. Starts the
+Run: ``python bench/bench_gateway.py [--reads N] [--seconds S] [--rounds N]``. Starts the
 whole system the way `make run` does (infra/Procfile) on its own database and vhost
 (``dps_test_bench`` unless ``DATABASE_URL`` / ``AMQP_URI`` are set; dropped and
 recreated), registers a provider, then prints:
@@ -8,7 +8,8 @@ recreated), registers a provider, then prints:
 - authenticated read ``GET /api/v1/establishments/{id}`` through the gateway, p50/p95 ms,
   beside the same read by raw RPC to the qualification service (what the gateway adds);
 - establishment-create writes per second (``POST /api/v1/establishments``) with 1 and 8
-  concurrent clients, beside a plain-INSERT floor of the same rows on the same database
+  concurrent clients (steady state: the writes completed while every client is at work),
+  beside a plain-INSERT floor of the same rows on the same database
   with 1 and 8 connections (what the service adds).
 
 The machine is shared (a VM whose speed varies by tens of per cent from minute to
@@ -72,32 +73,42 @@ def register(url: str) -> tuple[str, str]:
     return reply.json()["id"], reply.json()["api_key"]
 
 
-def writes_per_second(url: str, key: str, total: int, clients: int) -> float:
-    """Each client is a thread with its own kept-alive HTTP connection (as a partner's
-    integration holds one) posting ``total / clients`` establishments one after another.
-    The client is the standard library's ``http.client``, the lightest load generator at
-    hand: on a 2-core machine every millisecond the client spends is taken from the
-    system under test."""
+def writes_per_second(url: str, key: str, seconds: float, clients: int,
+                      settle: float = 0.25) -> tuple[float, int]:
+    """(steady-state writes per second, writes made) of ``clients`` concurrent writers.
+
+    Each client is a thread with its own kept-alive HTTP connection (as a partner's
+    integration holds one) posting establishments one after another until ``seconds``
+    have passed. The rate counts the writes completed between ``settle`` seconds after
+    the start and the deadline, while every client is at work: a fixed number of writes
+    per client would end in a ragged tail with fewer clients left, and measure less than
+    the concurrency asked for. The client is the standard library's ``http.client``, the
+    lightest load generator at hand: on a 2-core machine every millisecond the client
+    spends is taken from the system under test."""
     parts = urlsplit(url)
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    started = time.perf_counter()
+    deadline = started + seconds
 
-    def client(n: int) -> None:
+    def client(_: int) -> list[float]:
+        done = []
         http = HTTPConnection(parts.hostname, parts.port, timeout=60)
         try:
-            for _ in range(n):
+            while time.perf_counter() < deadline:
                 body = json.dumps(establishment_body(f"Bench {uuid.uuid4().hex[:8]}"))
                 http.request("POST", f"{V1}/establishments", body=body, headers=headers)
                 reply = http.getresponse()
                 text = reply.read()
                 assert reply.status == 201, text
+                done.append(time.perf_counter())
         finally:
             http.close()
+        return done
 
-    per_client = total // clients
-    started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(client, [per_client] * clients))
-    return per_client * clients / (time.perf_counter() - started)
+        finished = [t for times in pool.map(client, range(clients)) for t in times]
+    window = [t for t in finished if started + settle <= t <= deadline]
+    return len(window) / (seconds - settle), len(finished)
 
 
 def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
@@ -148,6 +159,16 @@ def share(before: tuple[int, int, int], after: tuple[int, int, int], field: int)
     return 100 * (after[field] - before[field]) / max(1, after[2] - before[2])
 
 
+def write_phase(url: str, key: str, seconds: float, clients: int) -> dict:
+    """One write phase: its rate, the machine's busy share while it ran and the
+    machine's CPU per write (every process: service, gateway, broker, database, client)."""
+    ticks = machine_ticks()
+    rate, made = writes_per_second(url, key, seconds, clients)
+    after = machine_ticks()
+    return {"rate": rate, "made": made, "busy": share(ticks, after, 0),
+            "cpu_ms": (after[0] - ticks[0]) * 1000 / os.sysconf("SC_CLK_TCK") / made}
+
+
 class LockWaits:
     """Samples ``pg_stat_activity`` every 10 ms while entered: the share of samples in
     which a backend of the bench database waits on a lock (the audit-chain convoy of
@@ -180,13 +201,15 @@ class LockWaits:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reads", type=int, default=300, help="reads per round")
-    parser.add_argument("--writes", type=int, default=480, help="8-client writes per round")
+    parser.add_argument("--seconds", type=float, default=2.5,
+                        help="length of each write phase, per round")
+    parser.add_argument("--floor", type=int, default=960, help="plain INSERTs per floor run")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     at_start = machine_ticks()
     stack = start_stack()
     gateway_rounds, raw_rounds, one, eight, cpu_rounds = [], [], [], [], []
-    busy_one, busy_eight, locks = [], [], LockWaits()
+    locks = LockWaits()
     try:
         _, key = register(stack.url)
         http = requests.Session()
@@ -209,25 +232,22 @@ def main() -> None:
                 "principal": json.dumps(principal)}) as rpc:
             timed(lambda: http.get(path, headers=auth, timeout=30), 30)  # warm up
             timed(lambda: rpc.qualification.get_establishment(created["id"]), 30)
-            writes_per_second(stack.url, key, 16, 8)
+            writes_per_second(stack.url, key, 0.5, 8)
             for _ in range(args.rounds):  # rounds interleave, so a noisy spell hits both
                 gateway_rounds.append(timed(
                     lambda: http.get(path, headers=auth, timeout=30).raise_for_status(),
                     args.reads))
                 raw_rounds.append(timed(
                     lambda: rpc.qualification.get_establishment(created["id"]), args.reads))
-                ticks = machine_ticks()
-                one.append(writes_per_second(stack.url, key, args.writes // 2, 1))
-                busy_one.append(share(ticks, machine_ticks(), 0))
-                before, ticks = cpu_seconds(pids), machine_ticks()
+                one.append(write_phase(stack.url, key, args.seconds, 1))
+                before = cpu_seconds(pids)
                 with locks:
-                    eight.append(writes_per_second(stack.url, key, args.writes, 8))
-                busy_eight.append(share(ticks, machine_ticks(), 0))
+                    eight.append(write_phase(stack.url, key, args.seconds, 8))
                 after = cpu_seconds(pids)
-                cpu_rounds.append({n: (after[n] - before[n]) * 1000 / args.writes
+                cpu_rounds.append({n: (after[n] - before[n]) * 1000 / eight[-1]["made"]
                                    for n in pids})
-        floor_one = insert_floor(args.writes * 2, 1)
-        floor_eight = insert_floor(args.writes * 2, 8)
+        floor_one = insert_floor(args.floor, 1)
+        floor_eight = insert_floor(args.floor, 8)
     finally:
         stack.stop_all()
     at_end = machine_ticks()
@@ -245,18 +265,30 @@ def main() -> None:
         each = " ".join(f"{p95(r):.1f}" for r in rounds)
         print(f"{label:<40} {mid(rounds, statistics.median):>8.1f} {mid(rounds, p95):>8.1f}"
               f"   [p95 {each}] {note}")
-    ratio = statistics.median(eight) / statistics.median(one)
+    def med(phases, field):
+        return statistics.median(p[field] for p in phases)
+
+    ratio = med(eight, "rate") / med(one, "rate")
+    each = {n: " ".join(f"{p['rate']:.0f}" for p in phases)
+            for n, phases in (("one", one), ("eight", eight))}
     print(f"{'writes per second':<40} {'1 client':>8} {'8 clients':>9}")
-    print(f"{'  POST /establishments (gateway)':<40} {statistics.median(one):>8.0f} "
-          f"{statistics.median(eight):>9.0f}   [{' '.join(f'{v:.0f}' for v in one)} | "
-          f"{' '.join(f'{v:.0f}' for v in eight)}] (targets >= 100, 8 >= 2 x 1: {ratio:.1f} x)")
+    print(f"{'  POST /establishments (gateway)':<40} {med(one, 'rate'):>8.0f} "
+          f"{med(eight, 'rate'):>9.0f}   [{each['one']} | {each['eight']}] "
+          f"(targets >= 100, 8 >= 2 x 1: {ratio:.1f} x)")
     print(f"{'  plain INSERT floor':<40} {floor_one:>8.0f} {floor_eight:>9.0f}")
     cpu = {n: statistics.median(r[n] for r in cpu_rounds) for n in pids}
     print("CPU ms per write (8 clients), by process: " + ", ".join(
         f"{n} {ms:.1f}" for n, ms in sorted(cpu.items(), key=lambda kv: -kv[1]) if ms >= 0.1))
-    print(f"machine CPU busy while writing (both cores): 1 client "
-          f"{statistics.median(busy_one):.0f} %, 8 clients {statistics.median(busy_eight):.0f} %;"
-          f" samples with a backend waiting on a lock (8 clients): "
+    # rate = busy share x cores / CPU per write, so the ratio of the two phases is the
+    # ratio of their busy shares times the ratio of their CPU per write: where one client
+    # already keeps more than half the machine busy, 2 x needs a write to cost less CPU
+    # when writes are concurrent
+    print(f"machine CPU while writing (both cores, every process): busy 1 client "
+          f"{med(one, 'busy'):.0f} %, 8 clients {med(eight, 'busy'):.0f} %; CPU per write "
+          f"1 client {med(one, 'cpu_ms'):.1f} ms, 8 clients {med(eight, 'cpu_ms'):.1f} ms; "
+          f"8 / 1 = {med(eight, 'busy') / med(one, 'busy'):.2f} (busy) x "
+          f"{med(one, 'cpu_ms') / med(eight, 'cpu_ms'):.2f} (CPU per write)")
+    print(f"samples with a backend waiting on a lock (8 clients): "
           f"{100 * locks.waiting / max(1, locks.samples):.1f} % of {locks.samples}")
     print(f"CPU time taken by the hypervisor (steal) during the run: "
           f"{share(at_start, at_end, 1):.1f} %")
