@@ -398,8 +398,10 @@ def outbox(engine, referral_id: str, event_type: str | None = None) -> list[dict
 
 
 def audit(engine, entity_id: str, action: str | None = None) -> list[dict]:
+    """An entity's audit records in the order written (``id``: the order the sealer gives
+    their chain ``seq``, which the rows it has not reached yet lack; RULES §9)."""
     table = store.TABLES["audit_log"]
-    q = select(table).where(table.c.entity_id == entity_id).order_by(table.c.seq)
+    q = select(table).where(table.c.entity_id == entity_id).order_by(table.c.id)
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(q)]
     return [r for r in rows if action is None or r["action"] == action]

@@ -51,12 +51,15 @@ def placement_for(engine, referral_id: str):
 
 def audit_actions(engine, entity_id: str) -> list[str]:
     """The audited actions on an entity, in order. Uplifts already set with a later date
-    (by other tests sharing the database) apply to new placements and are left out."""
+    (by other tests sharing the database) apply to new placements and are left out.
+
+    In the order written (``id``): the sealer gives them their chain ``seq`` in that order
+    shortly after commit, and rows it has not reached yet have none (RULES §9)."""
     log = store.TABLES["audit_log"]
     return [
         r.action
         for r in rows(
-            engine, select(log.c.action).where(log.c.entity_id == entity_id).order_by(log.c.seq)
+            engine, select(log.c.action).where(log.c.entity_id == entity_id).order_by(log.c.id)
         )
         if r.action != "placement.uplifted"
     ]

@@ -35,7 +35,7 @@ def audited(engine, event_id: str) -> list[dict]:
         rows = conn.execute(
             select(log)
             .where(log.c.entity_id == event_id, log.c.action == "deliveries.recorded")
-            .order_by(log.c.seq)
+            .order_by(log.c.id)  # as written: unsealed rows have no seq yet (RULES §9)
         )
         return [dict(r._mapping) for r in rows]
 
