@@ -44,7 +44,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
         __name__,
         info=Info(title="DPS platform gateway", version="1.0.0",
                   description="Dynamic Purchasing System for children's placements. "
-                              "See API.md; rules cite RULES.md §."),
+                              "See API.md; rules cite RULES.md §. Every POST that creates "
+                              "something accepts an `Idempotency-Key` header: a repeat with "
+                              "the same key returns the first result and creates nothing. "
+                              "After a 503 whose outcome is unknown (the service got the "
+                              "request but did not answer in time) a repeat gets 409: check "
+                              "whether it was done before sending it with a new key."),
         security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
         validation_error_status=422,
         validation_error_callback=problems.from_validation,

@@ -3,6 +3,12 @@
 The first request with a key reserves it (unique per principal) before the work runs; the
 response is stored when it completes. A replay returns the stored response; a concurrent
 replay of a request still running gets 409; a replay with another body gets 422.
+
+A first request that fails frees its key for another try only when nothing can have been
+done. When a service got the request but did not answer in time (a 503 whose outcome is
+unknown: it may still commit), the key stays taken and a replay gets 409 saying so: a
+retry with the same key must never do the work twice (API.md: "a repeat with the same
+key ... creates nothing").
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from flask import current_app, g, json, make_response, request
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from gateway.problems import PROBLEM
+from gateway.rpc import ServiceUnavailable
 from gateway.store import idempotency
 from services.common.clock import utcnow
 from services.common.errors import Conflict, InvalidInput
@@ -48,11 +56,19 @@ def idempotent(view):
                 raise Conflict("a request with this Idempotency-Key is still running") \
                     from None
             response = make_response(json.dumps(row.response), row.status)
-            response.mimetype = "application/json"
+            response.mimetype = PROBLEM if row.status >= 400 else "application/json"
             response.headers["Idempotent-Replayed"] = "true"
             return response
         try:
             response = make_response(view(*args, **kwargs))
+        except ServiceUnavailable as exc:
+            with engine.begin() as conn:
+                if exc.outcome_unknown:  # it may yet be done: keep the key taken
+                    conn.execute(update(idempotency).where(*where).values(
+                        status=409, response=_outcome_unknown(exc)))
+                else:  # never left the gateway: the key may be used again
+                    conn.execute(delete(idempotency).where(*where))
+            raise
         except Exception:
             with engine.begin() as conn:  # failed: the key may be used again
                 conn.execute(delete(idempotency).where(*where))
@@ -66,3 +82,13 @@ def idempotent(view):
         return response
 
     return wrapper
+
+
+def _outcome_unknown(exc: ServiceUnavailable) -> dict:
+    """The problem a replay gets after a first request whose outcome is unknown."""
+    return {"type": "about:blank", "title": "Conflict", "status": 409,
+            "detail": f"The first request with this Idempotency-Key got no answer in time "
+                      f"({exc}), and it may still have been carried out. Check whether it "
+                      "was (for example by listing what it would have created) before "
+                      "sending it again with a new key.",
+            "service": exc.service}

@@ -36,9 +36,16 @@ RPC_LATENCY = Histogram("dps_rpc_seconds", "RPC latency per service method",
 
 
 class ServiceUnavailable(Exception):
-    def __init__(self, service: str, reason: str = "did not answer"):
+    """503. ``outcome_unknown``: the request was handed to the broker but no reply came in
+    time, so the service may yet carry it out (it drops a request still queued when the
+    caller's deadline passes, not one it had already begun); otherwise the request never
+    left the gateway and nothing was done."""
+
+    def __init__(self, service: str, reason: str = "did not answer", *,
+                 outcome_unknown: bool = False):
         super().__init__(f"the {service} service {reason}")
         self.service = service
+        self.outcome_unknown = outcome_unknown
 
 
 class _Slot:
@@ -156,7 +163,8 @@ class RpcPool:
                     return slot.call(service, method, args, kwargs)
                 except RpcTimeout as exc:
                     raise ServiceUnavailable(
-                        service, f"did not answer within {timeout:g}s") from exc
+                        service, f"did not answer within {timeout:g}s",
+                        outcome_unknown=True) from exc
                 except (OSError, ConnectionError) as exc:
                     raise ServiceUnavailable(service, "is unreachable") from exc
         except errors.DomainError:
