@@ -48,6 +48,10 @@ class ServiceUnavailable(Exception):
         self.outcome_unknown = outcome_unknown
 
 
+class NotSent(ConnectionError):
+    """The request could not be published: the service never got it."""
+
+
 class _Slot:
     """One started proxy, the context data its calls carry, and its own producer.
 
@@ -63,7 +67,7 @@ class _Slot:
     nothing was done; and the RPC queues are declared by ``dps bootstrap``, so the
     confirm's other use (telling an unknown service at once: nameko's
     ``UnknownService``) never arises in a deployed system; without the queues a call is a
-    503 after its timeout. A failed publish (broker gone) is a ``ConnectionError``: the
+    503 after its timeout. A failed publish (broker gone) is ``NotSent``: the
     pool answers 503 and replaces the slot."""
 
     def __init__(self, config: dict, timeout: float):
@@ -90,7 +94,7 @@ class _Slot:
                 headers=self._headers.get_message_headers(self.holder._worker_ctx))
         except Exception as exc:
             listener._reply_events.pop(correlation_id, None)
-            raise ConnectionError(f"could not publish to {service}: {exc}") from exc
+            raise NotSent(f"could not publish to {service}: {exc}") from exc
         return reply.result()
 
     def stop(self) -> None:
@@ -165,8 +169,11 @@ class RpcPool:
                     raise ServiceUnavailable(
                         service, f"did not answer within {timeout:g}s",
                         outcome_unknown=True) from exc
-                except (OSError, ConnectionError) as exc:
+                except NotSent as exc:
                     raise ServiceUnavailable(service, "is unreachable") from exc
+                except OSError as exc:  # sent, then the broker went while we waited
+                    raise ServiceUnavailable(service, "is unreachable",
+                                             outcome_unknown=True) from exc
         except errors.DomainError:
             outcome = "domain_error"
             raise

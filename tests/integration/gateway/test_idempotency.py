@@ -86,3 +86,27 @@ def test_a_request_that_never_left_the_gateway_frees_its_key(gateway_with):
     assert (replay.status_code, replay.get_json()) == (201, retry.get_json())
     assert replay.headers["Idempotent-Replayed"] == "true"
     assert len(pool.calls) == 2
+
+
+def test_the_real_pool_tells_a_timeout_from_a_request_never_sent():
+    """What the idempotency rule relies on, through the real broker: a call nobody answers
+    is ``outcome_unknown``; a broker that cannot be reached is not."""
+    from gateway.rpc import RpcPool
+    from services.common.config import nameko_config
+
+    settings = Settings(rpc_timeout_seconds=0.5)
+    pool = RpcPool(settings, nameko_config(settings))
+    try:
+        with pytest.raises(ServiceUnavailable) as timed_out:
+            pool.call("nobody_listens", "anything")
+        assert timed_out.value.outcome_unknown is True
+    finally:
+        pool.close()
+    unreachable = Settings(amqp_uri="amqp://guest:guest@127.0.0.1:1/none")
+    pool = RpcPool(unreachable, nameko_config(unreachable))
+    try:
+        with pytest.raises(ServiceUnavailable) as never_sent:
+            pool.call("qualification", "anything")
+        assert never_sent.value.outcome_unknown is False
+    finally:
+        pool.close()
