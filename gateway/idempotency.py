@@ -20,7 +20,7 @@ from flask import current_app, g, json, make_response, request
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from gateway.problems import PROBLEM
+from gateway import problems
 from gateway.rpc import ServiceUnavailable
 from gateway.store import idempotency
 from services.common.clock import utcnow
@@ -56,22 +56,19 @@ def idempotent(view):
                 raise Conflict("a request with this Idempotency-Key is still running") \
                     from None
             response = make_response(json.dumps(row.response), row.status)
-            response.mimetype = PROBLEM if row.status >= 400 else "application/json"
+            response.mimetype = problems.PROBLEM if row.status >= 400 else "application/json"
             response.headers["Idempotent-Replayed"] = "true"
             return response
         try:
             response = make_response(view(*args, **kwargs))
-        except ServiceUnavailable as exc:
+        except Exception as exc:
             with engine.begin() as conn:
-                if exc.outcome_unknown:  # it may yet be done: keep the key taken
+                if isinstance(exc, ServiceUnavailable) and exc.outcome_unknown:
+                    # it may yet be done: the key stays taken
                     conn.execute(update(idempotency).where(*where).values(
                         status=409, response=_outcome_unknown(exc)))
-                else:  # never left the gateway: the key may be used again
+                else:  # nothing was done: the key may be used again
                     conn.execute(delete(idempotency).where(*where))
-            raise
-        except Exception:
-            with engine.begin() as conn:  # failed: the key may be used again
-                conn.execute(delete(idempotency).where(*where))
             raise
         with engine.begin() as conn:
             if response.status_code < 500 and response.is_json:
@@ -86,9 +83,8 @@ def idempotent(view):
 
 def _outcome_unknown(exc: ServiceUnavailable) -> dict:
     """The problem a replay gets after a first request whose outcome is unknown."""
-    return {"type": "about:blank", "title": "Conflict", "status": 409,
-            "detail": f"The first request with this Idempotency-Key got no answer in time "
-                      f"({exc}), and it may still have been carried out. Check whether it "
-                      "was (for example by listing what it would have created) before "
-                      "sending it again with a new key.",
-            "service": exc.service}
+    return problems.body(
+        409, f"The first request with this Idempotency-Key ended without an answer ({exc}) "
+             "and may still have been carried out. Check whether it was (for example by "
+             "listing what it would have created) before sending it again with a new key.",
+        service=exc.service)

@@ -15,12 +15,18 @@ TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not F
           503: "Service Unavailable"}
 
 
-def problem(status: int, detail: str, errors: list[dict] | None = None, **extra) -> Response:
-    body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status,
-            "detail": detail, **extra}
+def body(status: int, detail: str, errors: list[dict] | None = None, **extra) -> dict:
+    """A problem+json body (RFC 9457)."""
+    out = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status,
+           "detail": detail, **extra}
     if errors:
-        body["errors"] = errors
-    return Response(json.dumps(body), status=status, mimetype=PROBLEM)
+        out["errors"] = errors
+    return out
+
+
+def problem(status: int, detail: str, errors: list[dict] | None = None, **extra) -> Response:
+    return Response(json.dumps(body(status, detail, errors, **extra)), status=status,
+                    mimetype=PROBLEM)
 
 
 def _number(value):
