@@ -88,25 +88,23 @@ def test_a_request_that_never_left_the_gateway_frees_its_key(gateway_with):
     assert len(pool.calls) == 2
 
 
-def test_the_real_pool_tells_a_timeout_from_a_request_never_sent():
-    """What the idempotency rule relies on, through the real broker: a call nobody answers
-    is ``outcome_unknown``; a broker that cannot be reached is not."""
+def outcome_unknown_of(settings: Settings, service: str) -> bool:
+    """``outcome_unknown`` of the 503 a real RPC pool with ``settings`` raises."""
     from gateway.rpc import RpcPool
     from services.common.config import nameko_config
 
-    settings = Settings(rpc_timeout_seconds=0.5)
     pool = RpcPool(settings, nameko_config(settings))
     try:
-        with pytest.raises(ServiceUnavailable) as timed_out:
-            pool.call("nobody_listens", "anything")
-        assert timed_out.value.outcome_unknown is True
+        with pytest.raises(ServiceUnavailable) as failed:
+            pool.call(service, "anything")
+        return failed.value.outcome_unknown
     finally:
         pool.close()
+
+
+def test_the_real_pool_tells_a_timeout_from_a_request_never_sent():
+    """What the idempotency rule relies on, through the real broker: a call nobody answers
+    is ``outcome_unknown``; a broker that cannot be reached is not."""
+    assert outcome_unknown_of(Settings(rpc_timeout_seconds=0.5), "nobody_listens") is True
     unreachable = Settings(amqp_uri="amqp://guest:guest@127.0.0.1:1/none")
-    pool = RpcPool(unreachable, nameko_config(unreachable))
-    try:
-        with pytest.raises(ServiceUnavailable) as never_sent:
-            pool.call("qualification", "anything")
-        assert never_sent.value.outcome_unknown is False
-    finally:
-        pool.close()
+    assert outcome_unknown_of(unreachable, "qualification") is False
