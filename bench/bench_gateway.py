@@ -40,6 +40,7 @@ import time  # noqa: E402
 import uuid  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from http.client import HTTPConnection  # noqa: E402
+from operator import itemgetter  # noqa: E402
 from urllib.parse import urlsplit  # noqa: E402
 
 import psycopg  # noqa: E402
@@ -266,7 +267,7 @@ def main() -> None:
         print(f"{label:<40} {mid(rounds, statistics.median):>8.1f} {mid(rounds, p95):>8.1f}"
               f"   [p95 {each}] {note}")
     def med(phases, field):
-        return statistics.median(p[field] for p in phases)
+        return mid(phases, itemgetter(field))
 
     ratio = med(eight, "rate") / med(one, "rate")
     each = {n: " ".join(f"{p['rate']:.0f}" for p in phases)

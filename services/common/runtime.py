@@ -13,6 +13,8 @@
   skip a duplicate, call the method with ``(uow, event)``, commit.
 - ``Config(SettingsClass)``: a service's settings, read when its container starts.
 - ``timer_from(SettingsClass, "field")``: a nameko timer whose interval is a setting.
+
+The audit trail's entrypoints, built on these, are in ``audit_rpc``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import json
 import time
 import weakref
 from collections.abc import Callable
-from datetime import datetime
 
 import eventlet
 import kombu
@@ -42,14 +43,7 @@ from services.common.config import Settings, get_settings
 from services.common.errors import ALL_ERRORS, DomainError, Forbidden, Unavailable
 from services.common.logging import bind_request, clear_contextvars, configure, get_logger
 from services.common.tables import common_tables
-from services.common.uow import (
-    UnitOfWork,
-    actor_from_context,
-    audit_rows,
-    purge_outbox,
-    seal_audit,
-    verify_audit,
-)
+from services.common.uow import UnitOfWork, actor_from_context
 from services.common.validation import parse
 
 log = get_logger(__name__)
@@ -358,44 +352,3 @@ class SettingTimer(Timer):
 def timer_from(settings_cls: type[Settings], field: str, **kwargs):
     """``@timer_from(ContractsConfig, "contracts_timer_seconds")``."""
     return SettingTimer.decorator(settings_cls, field, **kwargs)
-
-
-class AuditRpc:
-    """Mixin giving a service the RPCs the gateway uses to read and verify its audit
-    trail (RULES §9), and the timer that seals newly written records into its hash chain
-    (safe with several instances: one sealer at a time, the others skip the tick).
-    Needs ``db`` (a ``Database``) on the service."""
-
-    @timer_from(Settings, "audit_seal_seconds")
-    def seal_audit_chain(self) -> None:
-        with self.db.uow() as uow:
-            while seal_audit(uow.session, uow.tables, uow.schema):
-                uow.session.commit()
-
-    @timer_from(Settings, "outbox_purge_seconds")
-    def purge_relayed_outbox(self) -> None:
-        """§13: relayed outbox rows older than ``DPS_OUTBOX_RETENTION_DAYS`` are deleted."""
-        with self.db.uow() as uow:
-            purge_outbox(uow, get_settings().outbox_retention_days)
-
-    @rpc
-    def audit_records(self, filters: dict) -> list[dict]:
-        filters = {**filters, **{k: _instant(filters.get(k)) for k in ("start", "end")}}
-        with self.db.uow() as uow:
-            rows = audit_rows(uow.session, uow.tables, **filters)
-        return [audit_json(r) for r in rows]
-
-    @rpc
-    def audit_verify(self) -> dict:
-        with self.db.uow() as uow:
-            return verify_audit(uow.session, uow.tables).as_dict()
-
-
-def _instant(value: str | None) -> datetime | None:
-    """An ISO 8601 instant sent over RPC as text (the column is timestamptz: comparing it
-    with a text parameter fails in PostgreSQL)."""
-    return datetime.fromisoformat(value) if value else None
-
-
-def audit_json(row: dict) -> dict:
-    return {**row, "occurred_at": row["occurred_at"].isoformat()}

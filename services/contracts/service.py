@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from nameko.rpc import RpcProxy
 
+from services.common.audit_rpc import AuditRpc
 from services.common.logging import get_logger
 from services.common.runtime import (
-    AuditRpc,
     Config,
     Database,
     RequestContext,

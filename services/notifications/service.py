@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import eventlet
 
+from services.common.audit_rpc import AuditRpc
 from services.common.runtime import (
-    AuditRpc,
     Config,
     Database,
     RequestContext,

@@ -22,9 +22,9 @@ Timer (DESIGN rule 4; ``DPS_QUALIFICATION_TIMER_SECONDS``, default 10; at most
 
 from __future__ import annotations
 
+from services.common.audit_rpc import AuditRpc
 from services.common.logging import get_logger
 from services.common.runtime import (
-    AuditRpc,
     Config,
     Database,
     RequestContext,

@@ -22,8 +22,8 @@ from __future__ import annotations
 from nameko.rpc import RpcProxy
 from pydantic import BaseModel
 
+from services.common.audit_rpc import AuditRpc
 from services.common.runtime import (
-    AuditRpc,
     Config,
     Database,
     RequestContext,

@@ -9,9 +9,10 @@ from typing import ClassVar
 from nameko.extensions import DependencyProvider
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, text
 
+from services.common.audit_rpc import AuditRpc
 from services.common.config import get_settings
 from services.common.events import EventBase
-from services.common.runtime import AuditRpc, Database, RequestContext, consumes, rpc
+from services.common.runtime import Database, RequestContext, consumes, rpc
 from services.common.tables import common_tables
 
 producer_md = MetaData(schema="probe")
