@@ -26,12 +26,12 @@ from services.common.config import get_settings
 from tests.support.fixtures import Api
 from tests.support.infra import wait_for
 from tests.support.mail import Sink
+from tests.support.places import near, random_home
 
 V1 = "/api/v1"
 CATEGORY = "RESIDENTIAL"
 RADIUS = 3  # small, so that a quiet spot is easy to find however full the database
 EARTH_RADIUS_MILES = 3958.8
-SOUTH_EAST = ((50.85, 51.45), (-0.9, 1.3))
 CHILD = {
     "name": "Jordan Whitlock-Ames",
     "date_of_birth": "2012-05-17",
@@ -172,7 +172,7 @@ class World:
                 params={
                     "category": CATEGORY,
                     "status": "admitted",
-                    "near": f"{home[0]},{home[1]}",
+                    "near": near(home),
                     "radius_miles": radius,
                     "limit": 500,
                 },
@@ -183,7 +183,7 @@ class World:
     def quiet_home(self):
         rng = random.Random()
         for _ in range(50):
-            home = (rng.uniform(*SOUTH_EAST[0]), rng.uniform(*SOUTH_EAST[1]))
+            home = random_home(rng)
             if not self.admitted_near(home, RADIUS + 10):
                 return home
         raise AssertionError("no quiet point left in the South East")

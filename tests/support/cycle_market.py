@@ -13,9 +13,9 @@ from datetime import date, timedelta
 
 from tests.support.fixtures import Api
 from tests.support.mail import Sink as MailSink
+from tests.support.places import near, random_home
 
 EARTH_RADIUS_MILES = 3958.8
-SOUTH_EAST = ((50.85, 51.45), (-0.9, 1.3))
 WORKFORCE = ("WORKFORCE", "OUTCOMES_APPROACH", "PERFORMANCE_MONITORING")
 
 
@@ -139,7 +139,7 @@ class Market:
 
     def admitted_count_near(self, home, radius: float, category: str) -> int:
         page = ok(self.lead.get("/api/v1/establishments", params={
-            "category": category, "status": "admitted", "near": f"{home[0]},{home[1]}",
+            "category": category, "status": "admitted", "near": near(home),
             "radius_miles": radius, "limit": 10}))
         return len(page["items"])
 
@@ -149,7 +149,7 @@ class Market:
         rng = random.Random()
         tried = []
         for _ in range(30):
-            home = (rng.uniform(*SOUTH_EAST[0]), rng.uniform(*SOUTH_EAST[1]))
+            home = random_home(rng)
             near = self.admitted_count_near(home, radius, category)
             if not near:
                 return home

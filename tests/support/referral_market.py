@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from tests.support.fixtures import Api
+from tests.support.places import near, random_home
 
 CATEGORY = "RESIDENTIAL"
 OTHER_CATEGORY = "FOSTERCARE"
 EARTH_RADIUS_MILES = 3958.8  # the mean Earth radius (RULES §6.3 great-circle distance)
 RADIUS, WIDER = 20, 30
-SOUTH_EAST = ((50.85, 51.45), (-0.9, 1.3))  # lat, lon ranges
 
 
 def haversine(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -177,7 +177,7 @@ class Market:
             params = {
                 "category": category,
                 "status": "admitted",
-                "near": f"{home[0]},{home[1]}",
+                "near": near(home),
                 "radius_miles": radius,
                 "limit": 500,
             }
@@ -201,7 +201,7 @@ class Market:
         rng = random.Random()
         tried = []
         for _ in range(40 if strict else 8):
-            home = (rng.uniform(*SOUTH_EAST[0]), rng.uniform(*SOUTH_EAST[1]))
+            home = random_home(rng)
             near = len(self.admitted_near(home, radius))
             if not near:
                 return home
